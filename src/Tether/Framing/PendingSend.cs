@@ -1,0 +1,139 @@
+using System.Buffers;
+using System.Threading.Tasks.Sources;
+
+namespace Tether.Framing;
+
+/// <summary>
+/// One queued piece of an outgoing message (a whole message, or one read of a stream). Pooled per connection; its
+/// completion is the caller's <see cref="ValueTask"/>, so steady-state sends allocate nothing.
+/// </summary>
+internal sealed class PendingSend : IValueTaskSource
+{
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _cancellation;
+    private PendingSendPool? _pool;
+    private int _completed;
+
+    public ReadOnlySequence<byte> Data { get; private set; }
+
+    public SequencePosition Position { get; set; }
+
+    public long Remaining { get; set; }
+
+    public bool EndOfMessage { get; private set; }
+
+    public TetherChannel Channel { get; private set; } = null!;
+
+    /// <summary>The caller gave up (cancellation) after part of the message was written: the writer sends ABORT.</summary>
+    public bool AbortRequested { get; set; }
+
+    /// <summary>The caller gave up before anything was written: the writer skips it.</summary>
+    public bool Withdrawn { get; set; }
+
+    /// <summary>True once the writer took the piece off the channel queue; only then may the object be reused.</summary>
+    public bool Dequeued { get; set; }
+
+    public CancellationToken CancellationToken { get; private set; }
+
+    /// <summary>Prepares the piece. Cancellable pieces are never pooled: a late cancellation callback must not touch a reused object.</summary>
+    public void Initialize(PendingSendPool pool, TetherChannel channel, ReadOnlySequence<byte> data, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        _pool = cancellationToken.CanBeCanceled ? null : pool;
+        CancellationToken = cancellationToken;
+        Channel = channel;
+        Data = data;
+        Position = data.Start;
+        Remaining = data.Length;
+        EndOfMessage = endOfMessage;
+        AbortRequested = false;
+        Withdrawn = false;
+        Dequeued = false;
+        _completed = 0;
+    }
+
+    public ValueTask AsValueTask() => new(this, _core.Version);
+
+    public void RegisterCancellation(Action<object?> onCancel, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(onCancel, this);
+        }
+    }
+
+    /// <summary>Completes the caller's task once; later calls are ignored.</summary>
+    public bool TryComplete(Exception? error)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return false;
+        }
+
+        _cancellation.Unregister();
+        if (error is null)
+        {
+            _core.SetResult(true);
+        }
+        else
+        {
+            _core.SetException(error);
+        }
+
+        return true;
+    }
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+        }
+        finally
+        {
+            // A withdrawn or aborted piece may still sit in a channel queue; it is simply not reused.
+            if (Dequeued && !Withdrawn && !AbortRequested)
+            {
+                Data = default;
+                Channel = null!;
+                _core.Reset();
+                _pool?.Return(this);
+            }
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}
+
+/// <summary>A small free list of <see cref="PendingSend"/> objects for one connection.</summary>
+internal sealed class PendingSendPool
+{
+    private const int MaxPooled = 64;
+    private readonly Stack<PendingSend> _free = new();
+
+    public PendingSend Rent()
+    {
+        lock (_free)
+        {
+            if (_free.TryPop(out var item))
+            {
+                return item;
+            }
+        }
+
+        return new PendingSend();
+    }
+
+    public void Return(PendingSend item)
+    {
+        lock (_free)
+        {
+            if (_free.Count < MaxPooled)
+            {
+                _free.Push(item);
+            }
+        }
+    }
+}

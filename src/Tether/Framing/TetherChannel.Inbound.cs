@@ -1,0 +1,368 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Tether.Framing;
+
+/// <summary>The receiving half: bytes from DATA frames go into a pipe; message boundaries are kept beside it.</summary>
+public sealed partial class TetherChannel
+{
+    // The pipe never pauses its writer: the channel window already bounds what the peer may send, and the socket
+    // reader must never stop reading (that is how liveness and other channels keep working).
+    private static readonly PipeOptions InboundPipeOptions = new(
+        pauseWriterThreshold: 0,
+        resumeWriterThreshold: 0,
+        readerScheduler: PipeScheduler.ThreadPool,
+        writerScheduler: PipeScheduler.Inline,
+        useSynchronizationContext: false);
+
+    private readonly Pipe _pipe;
+    private readonly Queue<MessageMark> _marks = new();
+    private readonly int _receiveWindow;
+    private int _receiveWindowRemaining;
+    private long _written;
+    private long _consumed;
+    private long _unreportedCredit;
+    private long _inboundMessageSize;
+    private bool _inboundEnded;
+    private long _outstandingToken;
+    private long _nextToken;
+    private byte[]? _accumulated;
+    private int _accumulatedLength;
+    private bool _skipCurrent;
+    private Disconnection? _failure;
+    private ReadOnlySequence<byte> _zeroCopyBuffer;
+
+    /// <summary>Receives the next whole message, or null once the peer completed the channel.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The message (dispose it), or null at the end of the channel.</returns>
+    /// <exception cref="ConnectionLostException">The connection was lost before the channel ended.</exception>
+    public async ValueTask<TetherMessage?> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        BeginReceive();
+        var reader = _pipe.Reader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var mark = PeekMark();
+            if (mark is { } m && buffer.Length >= m.End - _consumed)
+            {
+                var length = m.End - _consumed;
+                DequeueMark();
+                if (m.Aborted || _skipCurrent)
+                {
+                    _skipCurrent = false;
+                    ResetAccumulation();
+                    Consume(buffer, length);
+                    continue;
+                }
+
+                var token = ++_nextToken;
+                if (_accumulated is null)
+                {
+                    // Zero copy: the payload stays in the pipe until the message is disposed.
+                    _outstandingToken = token;
+                    _zeroCopyBuffer = buffer.Slice(0, length);
+                    return new TetherMessage(this, token, _zeroCopyBuffer);
+                }
+
+                Append(buffer.Slice(0, length));
+                Consume(buffer, length);
+                _outstandingToken = token;
+                return new TetherMessage(this, token, new ReadOnlySequence<byte>(_accumulated, 0, _accumulatedLength));
+            }
+
+            if (result.IsCompleted)
+            {
+                reader.AdvanceTo(buffer.End);
+                return EndOfChannel(partial: buffer.Length > 0 || _accumulated is not null);
+            }
+
+            if (_skipCurrent)
+            {
+                Consume(buffer, buffer.Length);
+            }
+            else if (_accumulated is not null || buffer.Length >= _receiveWindow / 2)
+            {
+                // The message is larger than half the window: copy it out and return credit, or the sender would
+                // stall waiting for credit that only the end of this message could release.
+                Append(buffer);
+                Consume(buffer, buffer.Length);
+            }
+            else
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Receives the next message as a stream, for messages too large to hold in memory. Read it to the end (or dispose
+    /// it, which skips the rest) before receiving again.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for the message to start.</param>
+    /// <returns>A stream over the message, or null at the end of the channel.</returns>
+    public async ValueTask<Stream?> ReceiveStreamAsync(CancellationToken cancellationToken = default)
+    {
+        BeginReceive();
+        var result = await _pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (result.Buffer.IsEmpty && PeekMark() is null && result.IsCompleted)
+        {
+            _pipe.Reader.AdvanceTo(result.Buffer.End);
+            return EndOfChannel(partial: false) is null ? null : throw new InvalidOperationException("unreachable");
+        }
+
+        _pipe.Reader.AdvanceTo(result.Buffer.Start);
+        _outstandingToken = ++_nextToken;
+        return new MessageReadStream(this, _outstandingToken);
+    }
+
+    /// <summary>Called by <see cref="MessageReadStream"/>: reads the current message's next bytes; 0 at its end.</summary>
+    internal async ValueTask<int> ReadMessageBytesAsync(long token, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(token != _outstandingToken, typeof(MessageReadStream));
+
+        var reader = _pipe.Reader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var mark = PeekMark();
+            var available = mark is { } m ? Math.Min(buffer.Length, m.End - _consumed) : buffer.Length;
+            if (mark is { } end && end.End == _consumed)
+            {
+                reader.AdvanceTo(buffer.Start);
+                DequeueMark();
+                _outstandingToken = 0;
+                return end.Aborted ? throw new IOException("The sender aborted the message.") : 0;
+            }
+
+            if (available > 0 && destination.Length > 0)
+            {
+                var take = (int)Math.Min(available, destination.Length);
+                buffer.Slice(0, take).CopyTo(destination.Span);
+                Consume(buffer, take);
+                return take;
+            }
+
+            if (result.IsCompleted)
+            {
+                reader.AdvanceTo(buffer.End);
+                _outstandingToken = 0;
+                EndOfChannel(partial: true);
+                throw new IOException("The channel ended inside a message.");
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>A message stream was disposed before its end: skip the rest on the next receive.</summary>
+    internal void AbandonMessageStream(long token)
+    {
+        if (token == _outstandingToken)
+        {
+            _outstandingToken = 0;
+            _skipCurrent = true;
+        }
+    }
+
+    internal void ReleaseMessage(long token)
+    {
+        if (token == 0 || token != _outstandingToken)
+        {
+            return;
+        }
+
+        _outstandingToken = 0;
+        if (_accumulated is not null)
+        {
+            ResetAccumulation();
+            return;
+        }
+
+        // A zero-copy message: its bytes are the first ones of the buffer the last read returned.
+        var buffer = _zeroCopyBuffer;
+        _zeroCopyBuffer = default;
+        Consume(buffer, buffer.Length);
+    }
+
+    // ---- called by the connection's receive loop (single thread) ----
+
+    /// <summary>Validates and accounts a DATA frame header before its payload is accepted.</summary>
+    internal void OnDataFrame(int length, long maxMessageSize)
+    {
+        if (_inboundEnded)
+        {
+            throw new ProtocolViolationException($"DATA on channel {Id} after the peer's CHANNEL_CLOSE");
+        }
+
+        if (length > Volatile.Read(ref _receiveWindowRemaining))
+        {
+            throw new ProtocolViolationException($"flow control violated on channel {Id}: DATA of {length} bytes with only {_receiveWindowRemaining} bytes of window granted");
+        }
+
+        Interlocked.Add(ref _receiveWindowRemaining, -length);
+        _inboundMessageSize += length;
+        if (_inboundMessageSize > maxMessageSize)
+        {
+            throw new ProtocolViolationException($"message on channel {Id} exceeds the advertised maximum message size {maxMessageSize}");
+        }
+    }
+
+    internal void OnDataPayload(ReadOnlySpan<byte> payload)
+    {
+        _pipe.Writer.Write(payload);
+        _written += payload.Length;
+    }
+
+    internal void OnDataFrameEnd(FrameFlags flags)
+    {
+        if ((flags & (FrameFlags.EndOfMessage | FrameFlags.AbortMessage)) != 0)
+        {
+            lock (_marks)
+            {
+                _marks.Enqueue(new MessageMark(_written, (flags & FrameFlags.AbortMessage) != 0));
+            }
+
+            _inboundMessageSize = 0;
+        }
+
+        Flush();
+    }
+
+    internal void OnPeerCompleted()
+    {
+        if (_inboundEnded)
+        {
+            throw new ProtocolViolationException($"second CHANNEL_CLOSE on channel {Id}");
+        }
+
+        _inboundEnded = true;
+        _pipe.Writer.Complete();
+    }
+
+    /// <summary>
+    /// The connection ended (called by the receive loop as it exits, so the pipe writer has one owner): readers drain
+    /// what arrived, then see the end of the channel, or the failure if the connection did not close gracefully.
+    /// </summary>
+    internal void OnConnectionEnded(Disconnection disconnection, bool graceful)
+    {
+        if (!graceful)
+        {
+            _failure = disconnection;
+        }
+
+        if (!_inboundEnded)
+        {
+            _inboundEnded = true;
+            _pipe.Writer.Complete();
+        }
+    }
+
+    internal bool InboundEnded => _inboundEnded;
+
+    private void BeginReceive()
+    {
+        if (_outstandingToken != 0)
+        {
+            throw new InvalidOperationException($"Dispose the previous message received on channel {Id} (or finish its stream) before receiving the next one.");
+        }
+    }
+
+    private TetherMessage? EndOfChannel(bool partial)
+    {
+        ResetAccumulation();
+        if (_failure is { } failure)
+        {
+            throw new ConnectionLostException(failure);
+        }
+
+        return partial ? throw new IOException($"Channel {Id} ended inside a message.") : null;
+    }
+
+    private MessageMark? PeekMark()
+    {
+        lock (_marks)
+        {
+            return _marks.TryPeek(out var mark) ? mark : null;
+        }
+    }
+
+    private void DequeueMark()
+    {
+        lock (_marks)
+        {
+            _marks.Dequeue();
+        }
+    }
+
+    private void Consume(ReadOnlySequence<byte> buffer, long length)
+    {
+        _pipe.Reader.AdvanceTo(buffer.GetPosition(length));
+        _consumed += length;
+        _unreportedCredit += length;
+
+        // Return credit in batches of a quarter window: few CREDIT frames, and the sender never runs dry.
+        if (_unreportedCredit >= _receiveWindow / 4)
+        {
+            var grant = (int)_unreportedCredit;
+            _unreportedCredit = 0;
+            Interlocked.Add(ref _receiveWindowRemaining, grant);
+            _connection.GrantCredit(this, grant);
+        }
+    }
+
+    private void Append(ReadOnlySequence<byte> bytes)
+    {
+        var needed = _accumulatedLength + (int)bytes.Length;
+        if (_accumulated is null || _accumulated.Length < needed)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _receiveWindow));
+            if (_accumulated is not null)
+            {
+                _accumulated.AsSpan(0, _accumulatedLength).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_accumulated);
+            }
+
+            _accumulated = bigger;
+        }
+
+        bytes.CopyTo(_accumulated.AsSpan(_accumulatedLength));
+        _accumulatedLength = needed;
+    }
+
+    private void ResetAccumulation()
+    {
+        if (_accumulated is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_accumulated);
+            _accumulated = null;
+            _accumulatedLength = 0;
+        }
+    }
+
+    private void DiscardInbound()
+    {
+        _outstandingToken = 0;
+        ResetAccumulation();
+        _pipe.Reader.Complete();
+    }
+
+    private void Flush()
+    {
+        var flush = _pipe.Writer.FlushAsync();
+
+        // With no pause threshold a flush always completes synchronously; observe it anyway.
+        if (flush.IsCompleted)
+        {
+            flush.GetAwaiter().GetResult();
+        }
+        else
+        {
+            flush.AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private readonly record struct MessageMark(long End, bool Aborted);
+}

@@ -1,0 +1,175 @@
+using Microsoft.Extensions.Logging;
+using Tether.Diagnostics;
+
+namespace Tether.Framing;
+
+/// <summary>Ending a connection: exactly once, with one typed reason, failing everything still outstanding.</summary>
+public sealed partial class TetherConnection
+{
+    private int _terminated;
+    private Disconnection? _disconnection;
+    private bool _closing;
+    private bool _counted;
+
+    private enum TransportEnding
+    {
+        /// <summary>RST at once: the peer is dead or the stream is unusable.</summary>
+        Abort,
+
+        /// <summary>FIN after what was already written.</summary>
+        Graceful,
+
+        /// <summary>Write a CLOSE frame with the reason (bounded wait), then FIN.</summary>
+        SendCloseFrame,
+    }
+
+    /// <summary>
+    /// Closes in order: waits (up to <see cref="TetherConnectionOptions.CloseTimeout"/>) for queued messages to be written,
+    /// sends CLOSE and FIN, and waits for the peer to close its side. Falls back to an abort when the time runs out.
+    /// </summary>
+    /// <param name="cancellationToken">Turns the orderly close into an immediate abort.</param>
+    /// <returns>A task that completes when the connection has ended.</returns>
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource drained;
+        lock (_gate)
+        {
+            if (_disconnection is not null || _closing)
+            {
+                drained = null!;
+            }
+            else
+            {
+                _closing = true;
+                drained = _drainWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        if (drained is null)
+        {
+            await Disconnected.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var orderly = false;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.CloseTimeout);
+        try
+        {
+            _writeSignal.Set();
+            await drained.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _closeCode = CloseCode.Normal;
+                _closeReason = "closed by the application";
+                _closeQueued = true;
+            }
+
+            _writeSignal.Set();
+            await _closeFrameWritten.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+
+            // The peer answers our FIN with its own; the receive loop ends on it.
+            await _receiveLoop.WaitAsync(timeout.Token).ConfigureAwait(false);
+            orderly = true;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Terminate(DisconnectReason.LocalClose, orderly ? "closed by this side" : "closed by this side (the orderly close timed out; aborted)", orderly ? TransportEnding.Graceful : TransportEnding.Abort);
+        await Disconnected.ConfigureAwait(false);
+    }
+
+    /// <summary>Closes in order (see <see cref="CloseAsync"/>) and waits for the connection's loops to finish.</summary>
+    /// <returns>A task for the disposal.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync().ConfigureAwait(false);
+        await Task.WhenAll(_receiveLoop, _writeLoop).ConfigureAwait(false);
+        _shutdown.Dispose();
+    }
+
+    /// <summary>Aborts the connection at once (RST), reporting <see cref="DisconnectReason.LocalClose"/>.</summary>
+    /// <param name="detail">Why, for logs and the peer's view.</param>
+    public void Abort(string detail = "aborted by this side") => Terminate(DisconnectReason.LocalClose, detail, TransportEnding.Abort);
+
+    private void Terminate(DisconnectReason reason, string detail, TransportEnding ending, CloseCode closeCode = CloseCode.Normal)
+    {
+        if (Interlocked.CompareExchange(ref _terminated, 1, 0) != 0)
+        {
+            return;
+        }
+
+        var disconnection = new Disconnection(reason, detail, _monitor.Silence, BytesSent, BytesReceived);
+        List<PendingSend> pending = [];
+        bool counted;
+        lock (_gate)
+        {
+            _disconnection = disconnection;
+            counted = _counted;
+            foreach (var channel in _channels.Values)
+            {
+                pending.AddRange(channel.SendQueue);
+                channel.SendQueue.Clear();
+            }
+
+            _ready.Clear();
+            if (ending == TransportEnding.SendCloseFrame)
+            {
+                _closeCode = closeCode;
+                _closeReason = detail;
+                _closeQueued = true;
+            }
+        }
+
+        _monitor.Dispose();
+        var error = new ConnectionLostException(disconnection);
+        _handshakeDone.TrySetException(error);
+        foreach (var send in pending)
+        {
+            send.TryComplete(error);
+        }
+
+        _accepted.Writer.TryComplete(error);
+        TetherMetrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", disconnection.ReasonCode));
+        if (counted)
+        {
+            TetherMetrics.ActiveConnections.Add(-1);
+        }
+
+        Log.Ended(_logger, RemoteEndPoint, disconnection);
+        switch (ending)
+        {
+            case TransportEnding.Abort:
+                _transport.Abort();
+                _shutdown.Cancel();
+                break;
+            case TransportEnding.Graceful:
+                _transport.ShutdownSend();
+                _shutdown.Cancel();
+                _transport.Dispose();
+                break;
+            case TransportEnding.SendCloseFrame:
+                _writeSignal.Set();
+                _ = FinishAfterCloseFrameAsync();
+                break;
+        }
+
+        _disconnected.TrySetResult(disconnection);
+    }
+
+    private async Task FinishAfterCloseFrameAsync()
+    {
+        try
+        {
+            // The peer may not be reading; give the CLOSE frame a moment, never more.
+            await _closeFrameWritten.Task.WaitAsync(TimeSpan.FromSeconds(1), _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        _shutdown.Cancel();
+        _transport.Dispose();
+    }
+}

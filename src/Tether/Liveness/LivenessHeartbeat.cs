@@ -1,0 +1,208 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tether.Liveness;
+
+/// <summary>
+/// One clock for all connections: a single timer that scans every registered <see cref="LivenessMonitor"/> once per
+/// tick, sends keepalives for idle outbound directions and declares silent peers dead. There is no timer per connection.
+/// </summary>
+/// <remarks>
+/// A tick that runs late (a GC pause, thread-pool starvation, SIGSTOP of this process) is measured, and the lateness
+/// is added to <see cref="CompensatedStall"/>: silence is judged on a clock that stood still while this process did not
+/// run, because bytes the peer sent meanwhile are sitting unread in our socket buffer.
+/// </remarks>
+public sealed partial class LivenessHeartbeat : IDisposable
+{
+    private static readonly Lazy<LivenessHeartbeat> SharedInstance = new(() => new LivenessHeartbeat(DefaultInterval, TimeProvider.System));
+
+    private readonly object _gate = new();
+    private readonly List<LivenessMonitor> _monitors = [];
+    private readonly List<LivenessMonitor> _dead = [];
+    private readonly ITimer? _timer;
+    private readonly ILogger? _logger;
+    private readonly long _intervalTicks;
+    private long _stallTicks;
+    private long _lastTick;
+    private bool _disposed;
+
+    /// <summary>Creates a heartbeat.</summary>
+    /// <param name="interval">Time between scans; detection happens at most one interval after the dead timeout.</param>
+    /// <param name="timeProvider">The clock (a fake one in tests).</param>
+    /// <param name="logger">Logs late ticks.</param>
+    /// <param name="autoStart">When false no timer runs and the owner calls <see cref="Tick"/> (deterministic tests).</param>
+    public LivenessHeartbeat(TimeSpan interval, TimeProvider timeProvider, ILogger? logger = null, bool autoStart = true)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        Interval = interval;
+        TimeProvider = timeProvider;
+        _logger = logger;
+        _intervalTicks = ToTimestampTicks(interval);
+        _lastTick = timeProvider.GetTimestamp();
+        if (autoStart)
+        {
+            _timer = timeProvider.CreateTimer(static state => ((LivenessHeartbeat)state!).OnTimer(), this, interval, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>The default tick: 250 ms, so detection lands within a quarter second of the dead timeout.</summary>
+    public static TimeSpan DefaultInterval { get; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The process-wide heartbeat on the system clock.</summary>
+    public static LivenessHeartbeat Shared => SharedInstance.Value;
+
+    /// <summary>Time between scans.</summary>
+    public TimeSpan Interval { get; }
+
+    /// <summary>The clock.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>Total time this process's ticks ran late, which is never counted against peers.</summary>
+    public TimeSpan CompensatedStall => TimeSpan.FromSeconds((double)Volatile.Read(ref _stallTicks) / TimeProvider.TimestampFrequency);
+
+    /// <summary>Number of monitored connections.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _monitors.Count;
+            }
+        }
+    }
+
+    internal long StallTicks => Volatile.Read(ref _stallTicks);
+
+    /// <summary>Starts monitoring one connection.</summary>
+    /// <param name="peer">The connection's keepalive and abort actions.</param>
+    /// <param name="keepaliveInterval">Outbound idle time before a keepalive.</param>
+    /// <param name="deadTimeout">Inbound silence that means the peer is dead.</param>
+    /// <param name="logger">Where the connection's liveness warnings go.</param>
+    /// <returns>The monitor; feed it bytes in and out, dispose it when the connection closes.</returns>
+    public LivenessMonitor Register(ILivenessPeer peer, TimeSpan keepaliveInterval, TimeSpan deadTimeout, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        var monitor = new LivenessMonitor(this, peer, keepaliveInterval, deadTimeout, logger);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            monitor.Slot = _monitors.Count;
+            _monitors.Add(monitor);
+        }
+
+        return monitor;
+    }
+
+    /// <summary>Runs one scan now. The timer calls this; tests with <c>autoStart: false</c> call it directly.</summary>
+    public void Tick()
+    {
+        var now = TimeProvider.GetTimestamp();
+        LivenessMonitor[]? dead = null;
+        lock (_gate)
+        {
+            var lateness = now - _lastTick - _intervalTicks;
+            _lastTick = now;
+            if (lateness > 0)
+            {
+                Volatile.Write(ref _stallTicks, _stallTicks + lateness);
+                if (lateness > _intervalTicks && _logger is not null)
+                {
+                    LogLateTick(_logger, lateness * 1000.0 / TimeProvider.TimestampFrequency);
+                }
+            }
+
+            var compensatedNow = now - _stallTicks;
+            for (var i = 0; i < _monitors.Count; i++)
+            {
+                if (!_monitors[i].Check(compensatedNow))
+                {
+                    _dead.Add(_monitors[i]);
+                }
+            }
+
+            foreach (var monitor in _dead)
+            {
+                RemoveLocked(monitor);
+            }
+
+            if (_dead.Count > 0)
+            {
+                dead = [.. _dead];
+                _dead.Clear();
+            }
+        }
+
+        // Aborting a connection runs its teardown, which must not happen under our lock.
+        if (dead is not null)
+        {
+            foreach (var monitor in dead)
+            {
+                monitor.ReportDead();
+            }
+        }
+    }
+
+    /// <summary>Stops the timer; registered connections are no longer checked.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
+        _timer?.Dispose();
+    }
+
+    internal void Unregister(LivenessMonitor monitor)
+    {
+        lock (_gate)
+        {
+            RemoveLocked(monitor);
+        }
+    }
+
+    internal long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * TimeProvider.TimestampFrequency);
+
+    private void RemoveLocked(LivenessMonitor monitor)
+    {
+        var slot = monitor.Slot;
+        if (slot < 0)
+        {
+            return;
+        }
+
+        var last = _monitors.Count - 1;
+        if (slot != last)
+        {
+            var moved = _monitors[last];
+            _monitors[slot] = moved;
+            moved.Slot = slot;
+        }
+
+        _monitors.RemoveAt(last);
+        monitor.Slot = -1;
+    }
+
+    private void OnTimer()
+    {
+        try
+        {
+            Tick();
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (!_disposed)
+                {
+                    // One-shot re-armed after each scan, so a slow scan can never overlap the next one.
+                    _timer?.Change(Interval, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Liveness tick ran {LateMs:0} ms late (this process was paused or starved); the delay is not counted against peers.")]
+    private static partial void LogLateTick(ILogger logger, double lateMs);
+}

@@ -1,0 +1,150 @@
+using Microsoft.Extensions.Logging;
+using Tether.Diagnostics;
+
+namespace Tether.Liveness;
+
+/// <summary>
+/// The liveness state of one connection: when the last byte came in, when the last byte went out, and the measured
+/// round-trip time. It holds no timer; the shared <see cref="LivenessHeartbeat"/> scans it once per tick.
+/// </summary>
+public sealed partial class LivenessMonitor : IDisposable
+{
+    private readonly LivenessHeartbeat _heartbeat;
+    private readonly ILivenessPeer _peer;
+    private readonly ILogger? _logger;
+    private readonly long _keepaliveTicks;
+    private readonly long _deadTicks;
+    private readonly object _rttGate = new();
+
+    // Timestamps on the heartbeat's compensated clock (wall clock minus our own stalls), so a tick that ran late
+    // because this process was paused never counts against the peer.
+    private long _lastInboundCompensated;
+    private long _lastOutboundCompensated;
+
+    // Wall-clock timestamp of the last inbound byte, for reporting the silence a user would observe.
+    private long _lastInboundWall;
+    private RttEstimator _rtt;
+    private int _warnedUnsafe;
+    private int _state; // 0 active, 1 dead or disposed
+
+    internal LivenessMonitor(LivenessHeartbeat heartbeat, ILivenessPeer peer, TimeSpan keepaliveInterval, TimeSpan deadTimeout, ILogger? logger)
+    {
+        _heartbeat = heartbeat;
+        _peer = peer;
+        _logger = logger;
+        KeepaliveInterval = keepaliveInterval;
+        DeadTimeout = deadTimeout;
+        _keepaliveTicks = heartbeat.ToTimestampTicks(keepaliveInterval);
+        _deadTicks = heartbeat.ToTimestampTicks(deadTimeout);
+        var now = heartbeat.TimeProvider.GetTimestamp();
+        _lastInboundWall = now;
+        _lastInboundCompensated = now - heartbeat.StallTicks;
+        _lastOutboundCompensated = _lastInboundCompensated;
+    }
+
+    /// <summary>The configured keepalive interval.</summary>
+    public TimeSpan KeepaliveInterval { get; }
+
+    /// <summary>The configured dead timeout.</summary>
+    public TimeSpan DeadTimeout { get; }
+
+    /// <summary>Wall-clock time since the last inbound byte.</summary>
+    public TimeSpan Silence => _heartbeat.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastInboundWall));
+
+    /// <summary>Smoothed round-trip time from heartbeat echoes; null before the first sample.</summary>
+    public TimeSpan? SmoothedRoundTripTime
+    {
+        get
+        {
+            lock (_rttGate)
+            {
+                return _rtt.Smoothed;
+            }
+        }
+    }
+
+    /// <summary>Index in the heartbeat's list, maintained by the heartbeat under its lock.</summary>
+    internal int Slot { get; set; } = -1;
+
+    /// <summary>Any inbound byte is proof of life: call on every transport read, even one that holds half a frame.</summary>
+    public void OnBytesReceived()
+    {
+        var now = _heartbeat.TimeProvider.GetTimestamp();
+        Volatile.Write(ref _lastInboundWall, now);
+        Volatile.Write(ref _lastInboundCompensated, now - _heartbeat.StallTicks);
+    }
+
+    /// <summary>Call when bytes were handed to the transport; keepalives are sent only when this has not happened for a while.</summary>
+    public void OnBytesSent() =>
+        Volatile.Write(ref _lastOutboundCompensated, _heartbeat.TimeProvider.GetTimestamp() - _heartbeat.StallTicks);
+
+    /// <summary>Records a round-trip sample from a heartbeat echo and warns once if the dead timeout looks unsafe.</summary>
+    /// <param name="sample">The measured round trip.</param>
+    public void OnRoundTrip(TimeSpan sample)
+    {
+        TetherMetrics.RoundTripTime.Record(sample.TotalSeconds);
+        TimeSpan smoothed;
+        TimeSpan max;
+        int samples;
+        lock (_rttGate)
+        {
+            _rtt.Add(sample);
+            smoothed = _rtt.Smoothed!.Value;
+            max = _rtt.Max;
+            samples = _rtt.Samples;
+        }
+
+        // Three smoothed RTTs is the least a dead timeout needs: one for the heartbeat to arrive, and the rest as margin
+        // for the queueing that inflated the RTT in the first place. Below that the engine would flap, so say so once.
+        if (samples >= 3 && DeadTimeout < smoothed * 3 && _logger is not null && Interlocked.Exchange(ref _warnedUnsafe, 1) == 0)
+        {
+            LogUnsafeDeadTimeout(_logger, DeadTimeout.TotalSeconds, smoothed.TotalSeconds, max.TotalSeconds, samples);
+        }
+    }
+
+    /// <summary>Stops monitoring (the connection is closing for another reason).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _state, 1) == 0)
+        {
+            _heartbeat.Unregister(this);
+        }
+    }
+
+    /// <summary>Checks this connection at one tick; returns false if the peer was declared dead.</summary>
+    internal bool Check(long compensatedNow)
+    {
+        if (Volatile.Read(ref _state) != 0)
+        {
+            return true;
+        }
+
+        var silence = compensatedNow - Volatile.Read(ref _lastInboundCompensated);
+        if (silence >= _deadTicks)
+        {
+            return false;
+        }
+
+        if (compensatedNow - Volatile.Read(ref _lastOutboundCompensated) >= _keepaliveTicks)
+        {
+            // Count the queued heartbeat as activity so a heartbeat stuck behind a slow write is not queued again each tick.
+            Volatile.Write(ref _lastOutboundCompensated, compensatedNow);
+            TetherMetrics.PingsSent.Add(1);
+            _peer.SendKeepalive();
+        }
+
+        return true;
+    }
+
+    /// <summary>Called by the heartbeat outside its lock for a monitor whose <see cref="Check"/> returned false.</summary>
+    internal void ReportDead()
+    {
+        if (Interlocked.Exchange(ref _state, 1) == 0)
+        {
+            _peer.DeclareDead(Silence);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead timeout {DeadTimeoutSeconds:0.###} s is less than three smoothed round-trip times (SRTT {SrttSeconds:0.###} s, max {MaxRttSeconds:0.###} s over {Samples} samples): a healthy but loaded link may be declared dead. Raise DeadTimeout.")]
+    private static partial void LogUnsafeDeadTimeout(ILogger logger, double deadTimeoutSeconds, double srttSeconds, double maxRttSeconds, int samples);
+}

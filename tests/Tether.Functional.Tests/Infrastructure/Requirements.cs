@@ -1,0 +1,137 @@
+using System.Runtime.InteropServices;
+
+namespace Tether.Functional.Tests.Infrastructure;
+
+/// <summary>
+/// Environment gates for functional tests. Outside CI a missing prerequisite skips the test
+/// (the test must be a <c>[SkippableFact]</c>); with <c>CI=true</c> it fails loudly, because CI
+/// is supposed to provide the environment and a silent skip would hide that it did not.
+/// </summary>
+public static class Requirements
+{
+    /// <summary>True when the environment variable CI equals "true" (case-insensitive).</summary>
+    public static bool IsCi =>
+        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>True when running on Linux with an effective user id of 0.</summary>
+    public static bool IsLinuxRoot
+    {
+        get
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return false;
+            }
+
+            try
+            {
+                return NativeMethods.geteuid() == 0;
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Requires Linux, root and the <c>ip</c> command. <paramref name="what"/> describes what
+    /// needs it (it ends up in the skip or failure message).
+    /// </summary>
+    public static void RequireLinuxRoot(string what)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Unavailable(what, "it needs Linux");
+        }
+
+        if (!IsLinuxRoot)
+        {
+            Unavailable(what, "it needs to run as root (network namespaces, tc, nftables)");
+        }
+
+        if (FindCommand("ip") is null)
+        {
+            Unavailable(what, "the 'ip' command (iproute2) is not on PATH");
+        }
+    }
+
+    /// <summary>Requires an executable named <paramref name="name"/> on PATH.</summary>
+    public static void RequireCommand(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (FindCommand(name) is null)
+        {
+            Unavailable($"a test using '{name}'", $"the '{name}' command is not on PATH");
+        }
+    }
+
+    /// <summary>Everything <see cref="NetnsLab"/> needs: Linux, root, ip, tc and nft.</summary>
+    public static void RequireNetnsLab(string what)
+    {
+        RequireLinuxRoot(what);
+        RequireCommand("tc");
+        RequireCommand("nft");
+    }
+
+    /// <summary>Full path of <paramref name="name"/> found on PATH, or null.</summary>
+    public static string? FindCommand(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Contains('/', StringComparison.Ordinal))
+        {
+            return IsExecutableFile(name) ? name : null;
+        }
+
+        var path = Environment.GetEnvironmentVariable("PATH");
+        var directories = string.IsNullOrEmpty(path)
+            ? ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+            : path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+
+        // ip, tc and nft live in sbin, which a non-login PATH may lack; look there as well.
+        foreach (var directory in directories.Concat(["/usr/sbin", "/sbin"]))
+        {
+            var candidate = Path.Combine(directory, name);
+            if (IsExecutableFile(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsExecutableFile(string candidate)
+    {
+        if (!File.Exists(candidate))
+        {
+            return false;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            return true;
+        }
+
+        const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        return (File.GetUnixFileMode(candidate) & anyExecute) != 0;
+    }
+
+    private static void Unavailable(string what, string reason)
+    {
+        var message = $"Functional test environment could not be set up for {what}: {reason}.";
+        if (IsCi)
+        {
+            throw new InvalidOperationException(message + " CI=true, so this is a failure rather than a skip.");
+        }
+
+        Skip.If(true, message);
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", SetLastError = false)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern uint geteuid();
+    }
+}
