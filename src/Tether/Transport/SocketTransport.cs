@@ -83,8 +83,14 @@ public sealed class SocketTransport : ITransport
     }
 
     /// <inheritdoc />
-    public (DisconnectReason Reason, string Detail) Classify(Exception exception)
+    public (DisconnectReason Reason, string Detail) Classify(Exception exception) => ClassifySocketError(exception);
+
+    /// <summary>Maps socket exceptions to disconnect reasons (shared with transports that simulate sockets).</summary>
+    /// <param name="exception">The exception from a receive or send.</param>
+    /// <returns>The reason and a detail.</returns>
+    public static (DisconnectReason Reason, string Detail) ClassifySocketError(Exception exception)
     {
+        ArgumentNullException.ThrowIfNull(exception);
         var socketError = exception switch
         {
             SocketException se => se.SocketErrorCode,
