@@ -20,6 +20,7 @@ public sealed partial class TetherChannel
     private readonly int _receiveWindow;
     private int _receiveWindowRemaining;
     private long _written;
+    private long _flushedUpTo;
     private long _consumed;
     private long _unreportedCredit;
     private long _inboundMessageSize;
@@ -31,6 +32,7 @@ public sealed partial class TetherChannel
     private bool _skipCurrent;
     private Disconnection? _failure;
     private ReadOnlySequence<byte> _zeroCopyBuffer;
+    private bool _holdingRead;
 
     /// <summary>Receives the next whole message, or null once the peer completed the channel.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
@@ -42,6 +44,24 @@ public sealed partial class TetherChannel
         var reader = _pipe.Reader;
         while (true)
         {
+            // A message whose bytes are all consumed already (an empty one, or the tail END of an accumulated one)
+            // needs no read: the wake-up that announced its mark may have been taken by an earlier read.
+            if (PeekMark() is { } ready && ready.End == _consumed)
+            {
+                DequeueMark();
+                if (ready.Aborted || _skipCurrent)
+                {
+                    _skipCurrent = false;
+                    ResetAccumulation();
+                    continue;
+                }
+
+                _outstandingToken = ++_nextToken;
+                return _accumulated is null
+                    ? new TetherMessage(this, _outstandingToken, ReadOnlySequence<byte>.Empty)
+                    : new TetherMessage(this, _outstandingToken, new ReadOnlySequence<byte>(_accumulated, 0, _accumulatedLength));
+            }
+
             var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
             var mark = PeekMark();
@@ -63,6 +83,7 @@ public sealed partial class TetherChannel
                     // Zero copy: the payload stays in the pipe until the message is disposed.
                     _outstandingToken = token;
                     _zeroCopyBuffer = buffer.Slice(0, length);
+                    _holdingRead = true;
                     return new TetherMessage(this, token, _zeroCopyBuffer);
                 }
 
@@ -125,16 +146,22 @@ public sealed partial class TetherChannel
         var reader = _pipe.Reader;
         while (true)
         {
+            // Check for the end before reading: the wake-up for an END without data may have gone to an earlier read.
+            if (PeekMark() is { } end && end.End == _consumed)
+            {
+                DequeueMark();
+                _outstandingToken = 0;
+                return end.Aborted ? throw new IOException("The sender aborted the message.") : 0;
+            }
+
             var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
             var mark = PeekMark();
             var available = mark is { } m ? Math.Min(buffer.Length, m.End - _consumed) : buffer.Length;
-            if (mark is { } end && end.End == _consumed)
+            if (mark is { } reached && reached.End == _consumed)
             {
                 reader.AdvanceTo(buffer.Start);
-                DequeueMark();
-                _outstandingToken = 0;
-                return end.Aborted ? throw new IOException("The sender aborted the message.") : 0;
+                continue;
             }
 
             if (available > 0 && destination.Length > 0)
@@ -182,9 +209,13 @@ public sealed partial class TetherChannel
         }
 
         // A zero-copy message: its bytes are the first ones of the buffer the last read returned.
-        var buffer = _zeroCopyBuffer;
-        _zeroCopyBuffer = default;
-        Consume(buffer, buffer.Length);
+        if (_holdingRead)
+        {
+            _holdingRead = false;
+            var buffer = _zeroCopyBuffer;
+            _zeroCopyBuffer = default;
+            Consume(buffer, buffer.Length);
+        }
     }
 
     // ---- called by the connection's receive loop (single thread) ----
@@ -228,7 +259,15 @@ public sealed partial class TetherChannel
             _inboundMessageSize = 0;
         }
 
+        var written = _written != _flushedUpTo;
+        _flushedUpTo = _written;
         Flush();
+        if (!written)
+        {
+            // A flush without bytes does not wake a waiting reader, but a mark alone (an empty message, or END/ABORT
+            // after the data) is news to it.
+            _pipe.Reader.CancelPendingRead();
+        }
     }
 
     internal void OnPeerCompleted()

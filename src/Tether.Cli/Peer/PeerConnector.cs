@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Sockets;
+using Tether.Cli.Output;
+using Tether.Framing;
+using Tether.Hosting;
+
+namespace Tether.Cli.Peer;
+
+/// <summary>What <c>tether peer connect</c> was asked to do.</summary>
+/// <param name="Endpoint">The listener.</param>
+/// <param name="Upload">Bytes to upload, or null.</param>
+/// <param name="Download">Bytes to download, or null.</param>
+/// <param name="Hold">How long to keep the connection idle after the transfers; null until the peer goes away.</param>
+/// <param name="ConnectTimeout">Bound on TCP connect plus handshake.</param>
+internal sealed record PeerConnectRequest(IPEndPoint Endpoint, long? Upload, long? Download, TimeSpan? Hold, TimeSpan ConnectTimeout);
+
+/// <summary>
+/// <c>tether peer connect</c>: connects, runs the requested upload and download concurrently, holds the connection,
+/// closes it, and maps the outcome to the exit code (see <see cref="PeerCommand"/> for the rules).
+/// </summary>
+/// <param name="request">What to do.</param>
+/// <param name="options">Connection options.</param>
+/// <param name="output">The JSON-lines output.</param>
+internal sealed class PeerConnector(PeerConnectRequest request, TetherConnectionOptions options, JsonLinesWriter output)
+{
+    /// <summary>How long an interrupted connector waits for its orderly close before aborting.</summary>
+    private static readonly TimeSpan InterruptCloseTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly PeerEvents _events = new(output);
+
+    private enum WorkOutcome
+    {
+        Completed,
+        Failed,
+        Lost,
+        Interrupted,
+    }
+
+    /// <summary>Runs the whole session.</summary>
+    /// <param name="stopping">Fires on SIGINT/SIGTERM.</param>
+    /// <returns>The exit code.</returns>
+    public async Task<int> RunAsync(CancellationToken stopping)
+    {
+        var connection = await ConnectAsync(stopping);
+        if (connection is null)
+        {
+            return stopping.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.ConnectionLost;
+        }
+
+        await using (connection)
+        {
+            _events.Connected(connection);
+
+            // Report the end the moment the library declares it, not when the workflow below notices.
+            var reported = ReportDisconnectionAsync(connection);
+            var outcome = await RunTransfersAsync(connection, stopping);
+            switch (outcome)
+            {
+                case WorkOutcome.Lost:
+                    await reported;
+                    return ExitCodes.ConnectionLost;
+                case WorkOutcome.Failed:
+                    await CloseAsync(connection, TimeSpan.MaxValue);
+                    await reported;
+                    return ExitCodes.ConnectionLost;
+                case WorkOutcome.Interrupted:
+                    await CloseAsync(connection, InterruptCloseTimeout);
+                    await reported;
+                    return ExitCodes.Interrupted;
+            }
+
+            return await HoldAndCloseAsync(connection, reported, stopping);
+        }
+    }
+
+    private async Task<TetherConnection?> ConnectAsync(CancellationToken stopping)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(request.ConnectTimeout);
+        try
+        {
+            return await TetherConnector.ConnectAsync(request.Endpoint, options, timeout.Token);
+        }
+        catch (SocketException e)
+        {
+            _events.Error($"cannot connect to {request.Endpoint}: {e.Message} ({e.SocketErrorCode})");
+        }
+        catch (ConnectionLostException e)
+        {
+            // The TCP connection was made but the handshake failed: that is a disconnection with a reason.
+            _events.Disconnected(e.Disconnection, null);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            _events.Error($"cannot connect to {request.Endpoint}: no connection within {request.ConnectTimeout.TotalSeconds:0.###} s");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return null;
+    }
+
+    private async Task<Disconnection> ReportDisconnectionAsync(TetherConnection connection)
+    {
+        var disconnection = await connection.Disconnected;
+        _events.Disconnected(disconnection, connection);
+        return disconnection;
+    }
+
+    private async Task<WorkOutcome> RunTransfersAsync(TetherConnection connection, CancellationToken stopping)
+    {
+        var peerError = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = WatchDefaultChannelAsync(connection, peerError, stopping);
+
+        List<Task<bool>> transfers = [];
+        if (request.Upload is { } upload)
+        {
+            transfers.Add(GuardAsync(
+                () => PeerTransfer.SendAsync(connection, PeerProtocol.Upload, upload, PeerProtocol.UploadSeed, _events, stopping),
+                connection,
+                PeerProtocol.Upload,
+                stopping));
+        }
+
+        if (request.Download is { } download)
+        {
+            transfers.Add(GuardAsync(() => DownloadAsync(connection, download, stopping), connection, PeerProtocol.Download, stopping));
+        }
+
+        var all = Task.WhenAll(transfers);
+
+        // The connection's end settles the outcome at once, even if an operation were slow to notice it.
+        await Task.WhenAny(all, peerError.Task, connection.Disconnected);
+        if (all.IsCompletedSuccessfully && all.Result.All(static ok => ok))
+        {
+            return WorkOutcome.Completed;
+        }
+
+        if (stopping.IsCancellationRequested)
+        {
+            return WorkOutcome.Interrupted;
+        }
+
+        return connection.Disconnected.IsCompleted ? WorkOutcome.Lost : WorkOutcome.Failed;
+    }
+
+    private async Task<bool> DownloadAsync(TetherConnection connection, long bytes, CancellationToken stopping)
+    {
+        await PeerProtocol.SendAsync(connection.DefaultChannel, new ControlMessage(ControlMessage.DownloadOp, Bytes: bytes), stopping);
+
+        // The listener opens one channel per download; this side opens none for the listener to send on.
+        var channel = await connection.AcceptChannelAsync(stopping);
+        return await PeerTransfer.ReceiveAsync(channel, PeerProtocol.Download, _events, stopping);
+    }
+
+    /// <summary>Reads the default channel: the listener reports refused requests there; anything else is ignored.</summary>
+    private async Task WatchDefaultChannelAsync(TetherConnection connection, TaskCompletionSource peerError, CancellationToken stopping)
+    {
+        var buffer = new byte[PeerProtocol.MaxControlMessageBytes + 1];
+        try
+        {
+            while (await connection.DefaultChannel.ReceiveStreamAsync(stopping) is { } stream)
+            {
+                await using (stream)
+                {
+                    var length = await PeerProtocol.ReadUpToAsync(stream, buffer, stopping);
+                    if (PeerProtocol.TryDecode(buffer.AsSpan(0, length), out var message) && message.Op == ControlMessage.ErrorOp)
+                    {
+                        _events.Error($"the listener refused a request: {message.Message}");
+                        peerError.TrySetResult();
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (PeerFailures.IsEndOfConnection(e, connection, stopping))
+        {
+        }
+        catch (Exception e)
+        {
+            _events.Error($"default channel: {e.Message}");
+            peerError.TrySetResult();
+        }
+    }
+
+    private async Task<bool> GuardAsync(Func<Task<bool>> transfer, TetherConnection connection, string direction, CancellationToken stopping)
+    {
+        try
+        {
+            return await transfer();
+        }
+        catch (Exception e) when (PeerFailures.IsEndOfConnection(e, connection, stopping))
+        {
+            return false;
+        }
+        catch (Exception e)
+        {
+            _events.Error($"{direction} failed: {e.Message}", direction);
+            return false;
+        }
+    }
+
+    private async Task<int> HoldAndCloseAsync(TetherConnection connection, Task<Disconnection> reported, CancellationToken stopping)
+    {
+        _events.Holding(request.Hold);
+        var holdOver = request.Hold is { } hold ? Task.Delay(hold, stopping) : Task.Delay(Timeout.Infinite, stopping);
+        await Task.WhenAny(holdOver, connection.Disconnected);
+        if (connection.Disconnected.IsCompleted)
+        {
+            // The peer went away first. Without a bounded hold that is the expected end, if it was orderly.
+            var ended = await reported;
+            return request.Hold is null && ended.Reason == DisconnectReason.PeerClosed ? ExitCodes.Success : ExitCodes.ConnectionLost;
+        }
+
+        // The hold ran out (or we were interrupted after the work was done): close in order.
+        await CloseAsync(connection, stopping.IsCancellationRequested ? InterruptCloseTimeout : TimeSpan.MaxValue);
+        var disconnection = await reported;
+        return disconnection.Reason == DisconnectReason.LocalClose ? ExitCodes.Success : ExitCodes.ConnectionLost;
+    }
+
+    /// <summary>Closes in order; after <paramref name="bound"/> (MaxValue: the library's CloseTimeout only) aborts.</summary>
+    private static async Task CloseAsync(TetherConnection connection, TimeSpan bound)
+    {
+        using var abort = bound == TimeSpan.MaxValue ? new CancellationTokenSource() : new CancellationTokenSource(bound);
+        try
+        {
+            await connection.CloseAsync(abort.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
