@@ -357,7 +357,8 @@ public sealed partial class TetherChannel
         var needed = _accumulatedLength + (int)bytes.Length;
         if (_accumulated is null || _accumulated.Length < needed)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _receiveWindow));
+            var capacity = Math.Max(needed, Math.Max(_receiveWindow, (int)Math.Min(Array.MaxLength, (_accumulated?.Length ?? 0) * 2L)));
+            var bigger = ArrayPool<byte>.Shared.Rent(capacity);
             if (_accumulated is not null)
             {
                 _accumulated.AsSpan(0, _accumulatedLength).CopyTo(bigger);

@@ -171,9 +171,10 @@ public sealed partial class TetherConnection : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_terminated != 0)
+            // Terminate publishes the disconnection under this lock, so it is either fully visible here or not begun.
+            if (_disconnection is { } ended)
             {
-                throw new ConnectionLostException(_disconnection!);
+                throw new ConnectionLostException(ended);
             }
 
             _counted = true;
