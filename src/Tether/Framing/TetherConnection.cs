@@ -81,6 +81,8 @@ public sealed partial class TetherConnection : IAsyncDisposable
 
     internal long PeerMaxMessageSize => _peer.MaxMessageSize;
 
+    internal ITransport Transport => _transport;
+
     internal int EffectiveChunkSize => _chunkSize;
 
     /// <summary>

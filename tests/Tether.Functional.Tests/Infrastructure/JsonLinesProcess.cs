@@ -20,7 +20,21 @@ public sealed class JsonLinesProcess : IAsyncDisposable, IDisposable
     public const int SigCont = 18;
     public const int SigStop = 19;
 
+    /// <summary>Member added to every parsed line: when this process read it, on the <see cref="Now"/> clock.</summary>
+    public const string ArrivalKey = "_arrival_s";
+
     private static readonly TimeSpan DrainWait = TimeSpan.FromSeconds(5);
+    private static readonly Stopwatch Clock = Stopwatch.StartNew();
+
+    /// <summary>Seconds on this test process's clock, comparable with <see cref="ArrivalOf"/> across child processes.</summary>
+    public static double Now => Clock.Elapsed.TotalSeconds;
+
+    /// <summary>When this test process read the line (seconds on the <see cref="Now"/> clock).</summary>
+    public static double ArrivalOf(JsonObject line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        return line[ArrivalKey]!.GetValue<double>();
+    }
 
     private readonly Process _process;
     private readonly Lock _gate = new();
@@ -321,6 +335,7 @@ public sealed class JsonLinesProcess : IAsyncDisposable, IDisposable
             while (await reader.ReadLineAsync() is { } line)
             {
                 var parsed = TryParseObject(line);
+                parsed?.Add(ArrivalKey, Now);
                 lock (_gate)
                 {
                     _stdout.Append(line).Append('\n');

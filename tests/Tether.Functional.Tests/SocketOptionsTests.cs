@@ -1,0 +1,70 @@
+using System.Net;
+using Tether.Framing;
+using Tether.Hosting;
+using Tether.Transport;
+
+namespace Tether.Functional.Tests;
+
+[Collection(FunctionalSerial.Name)]
+public sealed class SocketOptionsTests
+{
+    [SkippableFact]
+    public async Task Socket_options_are_set_from_the_options_and_read_back_on_both_ends()
+    {
+        var options = new TetherConnectionOptions
+        {
+            KeepaliveInterval = TimeSpan.FromSeconds(2),
+            DeadTimeout = TimeSpan.FromSeconds(9),
+            Transport = { NotSentLowWatermark = 16 * 1024 },
+        };
+        await using var listener = TetherListener.Start(new IPEndPoint(IPAddress.Loopback, 0), options);
+        var accepting = listener.AcceptAsync().AsTask();
+        await using var client = await TetherConnector.ConnectAsync(listener.LocalEndPoint, options);
+        await using var server = await accepting;
+
+        foreach (var connection in new[] { client, server })
+        {
+            var socket = ((SocketTransport)connection.Transport).Socket;
+            var effective = TcpSocketConfigurator.ReadBack(socket);
+            Assert.True(effective.NoDelay);
+            Assert.True(effective.Keepalive);
+            Assert.Equal(9, effective.KeepaliveIdleSeconds);
+            Assert.Equal(3, effective.KeepaliveIntervalSeconds);
+            Assert.Equal(3, effective.KeepaliveCount);
+            if (OperatingSystem.IsLinux())
+            {
+                Assert.Equal(18_000, effective.UserTimeoutMilliseconds);
+                Assert.Equal(16 * 1024, effective.NotSentLowWatermark);
+            }
+        }
+    }
+
+    [SkippableFact]
+    public async Task Tcp_info_is_read_with_its_length_checked()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "TCP_INFO is Linux-only");
+        await using var listener = TetherListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        var accepting = listener.AcceptAsync().AsTask();
+        await using var client = await TetherConnector.ConnectAsync(listener.LocalEndPoint);
+        await using var server = await accepting;
+        await client.DefaultChannel.SendAsync(new byte[100_000]);
+        using (var message = (await server.DefaultChannel.ReceiveAsync())!.Value)
+        {
+            Assert.Equal(100_000, message.Length);
+        }
+
+        var info = client.GetTcpInfo();
+        Assert.NotNull(info);
+        Assert.Equal(1, info.State); // ESTABLISHED
+        Assert.True(info.RoundTripTime > TimeSpan.Zero);
+        Assert.NotNull(info.BytesAcked);
+        Assert.True(info.BytesAcked >= 100_000);
+        Assert.NotNull(info.NotSentBytes);
+
+        // A short buffer (an older kernel) yields nulls for the fields it does not cover, not garbage.
+        var shortInfo = TcpInfo.Parse(new byte[120]);
+        Assert.NotNull(shortInfo);
+        Assert.Null(shortInfo.BytesAcked);
+        Assert.Null(TcpInfo.Parse(new byte[50]));
+    }
+}
