@@ -84,12 +84,7 @@ public sealed class LivenessHeartbeatTests : IDisposable
     [Fact]
     public void Declares_death_at_the_first_tick_at_or_after_the_dead_timeout()
     {
-        var elapsed = TimeSpan.Zero;
-        while (_peer.DeadAfter is null && elapsed < TimeSpan.FromMinutes(1))
-        {
-            Advance(Tick);
-            elapsed += Tick;
-        }
+        var elapsed = AdvanceUntilDead();
 
         Assert.NotNull(_peer.DeadAfter);
         Assert.InRange(elapsed, Dead, Dead + Tick);
@@ -133,13 +128,7 @@ public sealed class LivenessHeartbeatTests : IDisposable
         Assert.Null(_peer.DeadAfter);
 
         // Nothing ever arrives: the peer is declared dead once 10 s of compensated silence have passed.
-        var elapsed = TimeSpan.Zero;
-        while (_peer.DeadAfter is null && elapsed < TimeSpan.FromMinutes(1))
-        {
-            Advance(Tick);
-            elapsed += Tick;
-        }
-
+        var elapsed = AdvanceUntilDead();
         Assert.InRange(elapsed, TimeSpan.FromSeconds(2) - Tick, TimeSpan.FromSeconds(2) + Tick);
     }
 
@@ -207,6 +196,19 @@ public sealed class LivenessHeartbeatTests : IDisposable
 
         Assert.Equal(Dead, peer.DeadAfter);
         Assert.InRange(peer.Keepalives, 9, 10);
+    }
+
+    /// <summary>Ticks until the peer is declared dead (at most a minute); returns the time that took.</summary>
+    private TimeSpan AdvanceUntilDead()
+    {
+        var elapsed = TimeSpan.Zero;
+        while (_peer.DeadAfter is null && elapsed < TimeSpan.FromMinutes(1))
+        {
+            Advance(Tick);
+            elapsed += Tick;
+        }
+
+        return elapsed;
     }
 
     private void Advance(TimeSpan span)
