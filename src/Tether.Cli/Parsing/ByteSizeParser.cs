@@ -1,5 +1,5 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace Tether.Cli.Parsing;
@@ -14,10 +14,10 @@ namespace Tether.Cli.Parsing;
 /// </summary>
 internal static class ByteSizeParser
 {
-    private static readonly SearchValues<char> NumberChars = SearchValues.Create("0123456789.");
-
     /// <summary>Describes the accepted forms, for help texts and error messages.</summary>
     public const string FormatHelp = "a number of bytes with an optional unit B, KB, MB, GB or TB (binary: 1KB = 1KiB = 1024 bytes), e.g. 123, 64KB, 2MB";
+
+    private static readonly SearchValues<char> NumberChars = SearchValues.Create("0123456789.");
 
     /// <summary>Parses <paramref name="text"/>.</summary>
     /// <param name="text">The text, e.g. <c>64KB</c>.</param>

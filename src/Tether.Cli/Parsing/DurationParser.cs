@@ -1,5 +1,5 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace Tether.Cli.Parsing;
@@ -13,12 +13,12 @@ namespace Tether.Cli.Parsing;
 /// </summary>
 internal static class DurationParser
 {
-    private static readonly SearchValues<char> NumberChars = SearchValues.Create("0123456789.");
-
     /// <summary>Describes the accepted forms, for help texts and error messages.</summary>
     public const string FormatHelp = "a number with a unit ms, s, m or h (250ms, 3s, 2m, 1h, 1m30s) or a plain number of seconds";
 
     private const NumberStyles NumberStyle = NumberStyles.AllowDecimalPoint;
+
+    private static readonly SearchValues<char> NumberChars = SearchValues.Create("0123456789.");
 
     /// <summary>Parses <paramref name="text"/>.</summary>
     /// <param name="text">The text, e.g. <c>250ms</c>.</param>

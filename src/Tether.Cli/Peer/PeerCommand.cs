@@ -13,6 +13,12 @@ namespace Tether.Cli.Peer;
 /// </summary>
 internal static class PeerCommand
 {
+    private const string Formats = """
+        Formats: DUR is 250ms, 3s, 2m, 1h, 1m30s or a plain number of seconds; BYTES is 123, 64KB, 2MB, 1GB
+        (binary units: 1KB = 1KiB = 1024 bytes); IP:PORT is 127.0.0.1:7000 or [::1]:7000.
+        Output: one JSON object per line on stdout, each with "t" (seconds since the process started) and "event".
+        """;
+
     private const string ConnectExitCodes = """
         Exit codes:
           0    every requested transfer was confirmed by the listener (same length and SHA-256), and the
@@ -46,7 +52,7 @@ internal static class PeerCommand
         };
         var command = new Command(
             "listen",
-            "Accept connections until killed (SIGINT/SIGTERM closes them in order and exits 0). Receives uploads, serves download requests, reports each connection's events with \"conn\".");
+            "Accept connections until killed (SIGINT/SIGTERM closes them in order and exits 0). Receives uploads, serves download requests, reports each connection's events with \"conn\".\n\n" + Formats);
         common.AddTo(command);
         command.Options.Add(echo);
         command.SetAction(async (parse, cancellationToken) =>
@@ -74,7 +80,7 @@ internal static class PeerCommand
         var connectTimeout = CliValueOptions.Duration("--connect-timeout", "Give up if TCP connect plus handshake take longer. Default 10s.");
         var command = new Command(
             "connect",
-            "Connect to a listener, run the requested transfers, hold the connection, close it; report events as JSON lines.\n\n" + ConnectExitCodes);
+            "Connect to a listener, run the requested transfers, hold the connection, close it; report events as JSON lines.\n\n" + Formats + "\n\n" + ConnectExitCodes);
         common.AddTo(command);
         command.Options.Add(upload);
         command.Options.Add(download);
@@ -100,7 +106,8 @@ internal static class PeerCommand
             // The download arrives as one message: accept one of its size.
             options.MaxMessageSize = Math.Max(options.MaxMessageSize, downloadBytes ?? 0);
             var request = new PeerConnectRequest(parse.GetRequiredValue(common.Endpoint), parse.GetValue(upload), downloadBytes, parse.GetValue(hold), timeout);
-            return await new PeerConnector(request, options, output).RunAsync(cancellationToken);
+            using var connector = new PeerConnector(request, options, output);
+            return await connector.RunAsync(cancellationToken);
         });
         return command;
     }

@@ -21,12 +21,15 @@ internal sealed record PeerConnectRequest(IPEndPoint Endpoint, long? Upload, lon
 /// <param name="request">What to do.</param>
 /// <param name="options">Connection options.</param>
 /// <param name="output">The JSON-lines output.</param>
-internal sealed class PeerConnector(PeerConnectRequest request, TetherConnectionOptions options, JsonLinesWriter output)
+internal sealed class PeerConnector(PeerConnectRequest request, TetherConnectionOptions options, JsonLinesWriter output) : IDisposable
 {
     /// <summary>How long an interrupted connector waits for its orderly close before aborting.</summary>
     private static readonly TimeSpan InterruptCloseTimeout = TimeSpan.FromSeconds(2);
 
     private readonly PeerEvents _events = new(output);
+
+    /// <summary>Fired when this side decides to close: failures that follow from it are not errors.</summary>
+    private readonly CancellationTokenSource _closing = new();
 
     private enum WorkOutcome
     {
@@ -53,25 +56,27 @@ internal sealed class PeerConnector(PeerConnectRequest request, TetherConnection
 
             // Report the end the moment the library declares it, not when the workflow below notices.
             var reported = ReportDisconnectionAsync(connection);
-            var outcome = await RunTransfersAsync(connection, stopping);
-            switch (outcome)
+            switch (await RunTransfersAsync(connection, stopping))
             {
                 case WorkOutcome.Lost:
                     await reported;
                     return ExitCodes.ConnectionLost;
                 case WorkOutcome.Failed:
-                    await CloseAsync(connection, TimeSpan.MaxValue);
+                    await CloseAsync(connection, bound: null);
                     await reported;
                     return ExitCodes.ConnectionLost;
                 case WorkOutcome.Interrupted:
                     await CloseAsync(connection, InterruptCloseTimeout);
                     await reported;
                     return ExitCodes.Interrupted;
+                default:
+                    return await HoldAndCloseAsync(connection, reported, stopping);
             }
-
-            return await HoldAndCloseAsync(connection, reported, stopping);
         }
     }
+
+    /// <inheritdoc />
+    public void Dispose() => _closing.Dispose();
 
     private async Task<TetherConnection?> ConnectAsync(CancellationToken stopping)
     {
@@ -111,61 +116,58 @@ internal sealed class PeerConnector(PeerConnectRequest request, TetherConnection
     private async Task<WorkOutcome> RunTransfersAsync(TetherConnection connection, CancellationToken stopping)
     {
         var peerError = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = WatchDefaultChannelAsync(connection, peerError, stopping);
+        _ = WatchDefaultChannelAsync(connection, peerError);
 
         List<Task<bool>> transfers = [];
         if (request.Upload is { } upload)
         {
             transfers.Add(GuardAsync(
-                () => PeerTransfer.SendAsync(connection, PeerProtocol.Upload, upload, PeerProtocol.UploadSeed, _events, stopping),
+                () => PeerTransfer.SendAsync(connection, PeerProtocol.Upload, upload, PeerProtocol.UploadSeed, _events),
                 connection,
-                PeerProtocol.Upload,
-                stopping));
+                PeerProtocol.Upload));
         }
 
         if (request.Download is { } download)
         {
-            transfers.Add(GuardAsync(() => DownloadAsync(connection, download, stopping), connection, PeerProtocol.Download, stopping));
+            transfers.Add(GuardAsync(() => DownloadAsync(connection, download), connection, PeerProtocol.Download));
         }
 
         var all = Task.WhenAll(transfers);
 
         // The connection's end settles the outcome at once, even if an operation were slow to notice it.
-        await Task.WhenAny(all, peerError.Task, connection.Disconnected);
+        await Task.WhenAny(all, peerError.Task, connection.Disconnected, Task.Delay(Timeout.Infinite, stopping));
         if (all.IsCompletedSuccessfully && all.Result.All(static ok => ok))
         {
             return WorkOutcome.Completed;
         }
 
-        if (stopping.IsCancellationRequested)
+        if (connection.Disconnected.IsCompleted)
         {
-            return WorkOutcome.Interrupted;
+            return WorkOutcome.Lost;
         }
 
-        return connection.Disconnected.IsCompleted ? WorkOutcome.Lost : WorkOutcome.Failed;
+        return stopping.IsCancellationRequested ? WorkOutcome.Interrupted : WorkOutcome.Failed;
     }
 
-    private async Task<bool> DownloadAsync(TetherConnection connection, long bytes, CancellationToken stopping)
+    private async Task<bool> DownloadAsync(TetherConnection connection, long bytes)
     {
-        await PeerProtocol.SendAsync(connection.DefaultChannel, new ControlMessage(ControlMessage.DownloadOp, Bytes: bytes), stopping);
+        await PeerProtocol.SendAsync(connection.DefaultChannel, new ControlMessage(ControlMessage.DownloadOp, Bytes: bytes));
 
         // The listener opens one channel per download; this side opens none for the listener to send on.
-        var channel = await connection.AcceptChannelAsync(stopping);
-        return await PeerTransfer.ReceiveAsync(channel, PeerProtocol.Download, _events, stopping);
+        var channel = await connection.AcceptChannelAsync();
+        return await PeerTransfer.ReceiveAsync(channel, PeerProtocol.Download, _events);
     }
 
     /// <summary>Reads the default channel: the listener reports refused requests there; anything else is ignored.</summary>
-    private async Task WatchDefaultChannelAsync(TetherConnection connection, TaskCompletionSource peerError, CancellationToken stopping)
+    private async Task WatchDefaultChannelAsync(TetherConnection connection, TaskCompletionSource peerError)
     {
-        var buffer = new byte[PeerProtocol.MaxControlMessageBytes + 1];
         try
         {
-            while (await connection.DefaultChannel.ReceiveStreamAsync(stopping) is { } stream)
+            while (await connection.DefaultChannel.ReceiveAsync() is { } received)
             {
-                await using (stream)
+                using (received)
                 {
-                    var length = await PeerProtocol.ReadUpToAsync(stream, buffer, stopping);
-                    if (PeerProtocol.TryDecode(buffer.AsSpan(0, length), out var message) && message.Op == ControlMessage.ErrorOp)
+                    if (PeerProtocol.TryDecode(received.Payload, out var message) && message.Op == ControlMessage.ErrorOp)
                     {
                         _events.Error($"the listener refused a request: {message.Message}");
                         peerError.TrySetResult();
@@ -173,7 +175,7 @@ internal sealed class PeerConnector(PeerConnectRequest request, TetherConnection
                 }
             }
         }
-        catch (Exception e) when (PeerFailures.IsEndOfConnection(e, connection, stopping))
+        catch (Exception e) when (PeerFailures.IsEndOfConnection(e, connection, _closing.Token))
         {
         }
         catch (Exception e)
@@ -183,13 +185,13 @@ internal sealed class PeerConnector(PeerConnectRequest request, TetherConnection
         }
     }
 
-    private async Task<bool> GuardAsync(Func<Task<bool>> transfer, TetherConnection connection, string direction, CancellationToken stopping)
+    private async Task<bool> GuardAsync(Func<Task<bool>> transfer, TetherConnection connection, string direction)
     {
         try
         {
             return await transfer();
         }
-        catch (Exception e) when (PeerFailures.IsEndOfConnection(e, connection, stopping))
+        catch (Exception e) when (PeerFailures.IsEndOfConnection(e, connection, _closing.Token))
         {
             return false;
         }
@@ -203,7 +205,7 @@ internal sealed class PeerConnector(PeerConnectRequest request, TetherConnection
     private async Task<int> HoldAndCloseAsync(TetherConnection connection, Task<Disconnection> reported, CancellationToken stopping)
     {
         _events.Holding(request.Hold);
-        var holdOver = request.Hold is { } hold ? Task.Delay(hold, stopping) : Task.Delay(Timeout.Infinite, stopping);
+        var holdOver = Task.Delay(request.Hold ?? Timeout.InfiniteTimeSpan, stopping);
         await Task.WhenAny(holdOver, connection.Disconnected);
         if (connection.Disconnected.IsCompleted)
         {
@@ -213,15 +215,16 @@ internal sealed class PeerConnector(PeerConnectRequest request, TetherConnection
         }
 
         // The hold ran out (or we were interrupted after the work was done): close in order.
-        await CloseAsync(connection, stopping.IsCancellationRequested ? InterruptCloseTimeout : TimeSpan.MaxValue);
+        await CloseAsync(connection, stopping.IsCancellationRequested ? InterruptCloseTimeout : null);
         var disconnection = await reported;
         return disconnection.Reason == DisconnectReason.LocalClose ? ExitCodes.Success : ExitCodes.ConnectionLost;
     }
 
-    /// <summary>Closes in order; after <paramref name="bound"/> (MaxValue: the library's CloseTimeout only) aborts.</summary>
-    private static async Task CloseAsync(TetherConnection connection, TimeSpan bound)
+    /// <summary>Closes in order; aborts after <paramref name="bound"/> (null: only the library's CloseTimeout applies).</summary>
+    private async Task CloseAsync(TetherConnection connection, TimeSpan? bound)
     {
-        using var abort = bound == TimeSpan.MaxValue ? new CancellationTokenSource() : new CancellationTokenSource(bound);
+        await _closing.CancelAsync();
+        using var abort = bound is { } b ? new CancellationTokenSource(b) : new CancellationTokenSource();
         try
         {
             await connection.CloseAsync(abort.Token);

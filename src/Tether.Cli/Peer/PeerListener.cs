@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Tether.Cli.Output;
@@ -10,6 +9,7 @@ namespace Tether.Cli.Peer;
 /// <summary>
 /// <c>tether peer listen</c>: accepts connections until stopped (SIGINT/SIGTERM) and serves each one — receives
 /// uploads, sends requested downloads, and with <c>--echo</c> echoes application messages on the default channel.
+/// Work on a connection takes no cancellation token: stopping closes the connection, which ends it all.
 /// </summary>
 /// <param name="endpoint">Where to listen.</param>
 /// <param name="echo">Echo default-channel messages that are not control requests.</param>
@@ -43,7 +43,6 @@ internal sealed class PeerListener(IPEndPoint endpoint, bool echo, TetherConnect
         await using (listener)
         {
             events.Listening(listener.LocalEndPoint);
-            var stopped = Task.Delay(Timeout.Infinite, stopping);
             while (true)
             {
                 TetherConnection connection;
@@ -57,7 +56,7 @@ internal sealed class PeerListener(IPEndPoint endpoint, bool echo, TetherConnect
                 }
 
                 var id = Interlocked.Increment(ref _lastConnectionId);
-                _connections.Add(ServeAsync(connection, new PeerEvents(output, id), stopped, stopping));
+                _connections.Add(ServeAsync(connection, new PeerEvents(output, id), stopping));
             }
         }
 
@@ -65,7 +64,8 @@ internal sealed class PeerListener(IPEndPoint endpoint, bool echo, TetherConnect
         return ExitCodes.Success;
     }
 
-    private async Task ServeAsync(TetherConnection connection, PeerEvents events, Task stopped, CancellationToken stopping)
+    /// <summary>Serves one connection until it ends, or closes it in order when the listener stops.</summary>
+    private async Task ServeAsync(TetherConnection connection, PeerEvents events, CancellationToken stopping)
     {
         await using (connection)
         {
@@ -75,10 +75,11 @@ internal sealed class PeerListener(IPEndPoint endpoint, bool echo, TetherConnect
             var control = RunDefaultChannelAsync(connection, events, transfers, stopping);
             var uploads = AcceptUploadsAsync(connection, events, transfers, stopping);
 
-            await Task.WhenAny(connection.Disconnected, stopped);
+            await Task.WhenAny(connection.Disconnected, Task.Delay(Timeout.Infinite, stopping));
             if (!connection.Disconnected.IsCompleted)
             {
-                // Shutting down: close in order, but do not let one unresponsive peer hold up the exit.
+                // Shutting down: close in order (pending transfers fail), but never let one unresponsive peer hold
+                // up the exit.
                 using var abortAfter = new CancellationTokenSource(ShutdownCloseTimeout);
                 try
                 {
@@ -102,31 +103,21 @@ internal sealed class PeerListener(IPEndPoint endpoint, bool echo, TetherConnect
     private async Task RunDefaultChannelAsync(TetherConnection connection, PeerEvents events, BackgroundTasks transfers, CancellationToken stopping)
     {
         var channel = connection.DefaultChannel;
-        var buffer = ArrayPool<byte>.Shared.Rent(PeerProtocol.MaxControlMessageBytes + 1);
         try
         {
-            while (await channel.ReceiveStreamAsync(stopping) is { } message)
+            while (await channel.ReceiveAsync(CancellationToken.None) is { } message)
             {
-                await using (message)
+                using (message)
                 {
-                    // Read at most one control message's worth: enough to recognize a request, and a large
-                    // application message is then forwarded (or skipped) without being held in memory.
-                    var length = await PeerProtocol.ReadUpToAsync(message, buffer.AsMemory(0, PeerProtocol.MaxControlMessageBytes + 1), stopping);
-                    var whole = length <= PeerProtocol.MaxControlMessageBytes;
-                    if (whole && PeerProtocol.TryDecode(buffer.AsSpan(0, length), out var request) && request.Op == ControlMessage.DownloadOp)
+                    if (PeerProtocol.TryDecode(message.Payload, out var request) && request.Op == ControlMessage.DownloadOp)
                     {
                         await StartDownloadAsync(connection, request, events, transfers, stopping);
                     }
-                    else if (echo && whole)
-                    {
-                        await channel.SendAsync(buffer.AsMemory(0, length), stopping);
-                    }
                     else if (echo)
                     {
-                        await channel.SendAsync(new PrefixedReadStream(buffer.AsMemory(0, length), message), stopping);
+                        // The payload stays valid until the message is disposed, i.e. after the echo was written.
+                        await channel.SendAsync(message.Payload, CancellationToken.None);
                     }
-
-                    // Otherwise the message is dropped; disposing its stream skips what was not read.
                 }
             }
         }
@@ -138,16 +129,12 @@ internal sealed class PeerListener(IPEndPoint endpoint, bool echo, TetherConnect
             events.Error($"default channel: {e.Message}");
             connection.Abort($"tether peer: default channel failed: {e.Message}");
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
     private static async Task StartDownloadAsync(TetherConnection connection, ControlMessage request, PeerEvents events, BackgroundTasks transfers, CancellationToken stopping)
     {
         var limit = connection.PeerHandshake.MaxMessageSize;
-        string? refusal = request.Bytes switch
+        var refusal = request.Bytes switch
         {
             null or < 0 => "a download request needs a non-negative \"bytes\"",
             { } n when n > limit => $"a download of {n} bytes exceeds the {limit} bytes the connector accepts in one message",
@@ -156,12 +143,13 @@ internal sealed class PeerListener(IPEndPoint endpoint, bool echo, TetherConnect
         if (refusal is not null)
         {
             events.Error($"refused download request: {refusal}", PeerProtocol.Download);
-            await PeerProtocol.SendAsync(connection.DefaultChannel, ControlMessage.Error(refusal), stopping);
+            await PeerProtocol.SendAsync(connection.DefaultChannel, ControlMessage.Error(refusal));
             return;
         }
 
+        var bytes = request.Bytes!.Value;
         transfers.Add(GuardAsync(
-            () => PeerTransfer.SendAsync(connection, PeerProtocol.Download, request.Bytes!.Value, PeerProtocol.DownloadSeed, events, stopping),
+            () => PeerTransfer.SendAsync(connection, PeerProtocol.Download, bytes, PeerProtocol.DownloadSeed, events),
             connection,
             events,
             PeerProtocol.Download,
@@ -175,9 +163,9 @@ internal sealed class PeerListener(IPEndPoint endpoint, bool echo, TetherConnect
         {
             while (true)
             {
-                var channel = await connection.AcceptChannelAsync(stopping);
+                var channel = await connection.AcceptChannelAsync(CancellationToken.None);
                 transfers.Add(GuardAsync(
-                    () => PeerTransfer.ReceiveAsync(channel, PeerProtocol.Upload, events, stopping),
+                    () => PeerTransfer.ReceiveAsync(channel, PeerProtocol.Upload, events),
                     connection,
                     events,
                     PeerProtocol.Upload,

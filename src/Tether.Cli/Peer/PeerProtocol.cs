@@ -16,8 +16,8 @@ namespace Tether.Cli.Peer;
 /// <para>
 /// <b>Default channel (0).</b> The connector asks for a download with <c>{"op":"download","bytes":N}</c>; the listener
 /// answers a request it cannot serve with <c>{"op":"error","message":"..."}</c>. Any other message on the default
-/// channel is application data: a listener started with <c>--echo</c> sends it straight back as one message (of any
-/// size, streamed), otherwise it is discarded.
+/// channel is application data: a listener started with <c>--echo</c> sends it straight back as one message (held in
+/// memory meanwhile, up to the listener's maximum message size), otherwise it is discarded.
 /// </para>
 /// <para>
 /// <b>Transfers.</b> Each payload travels on its own channel, opened by the side that sends it (so upload and download
@@ -31,6 +31,11 @@ namespace Tether.Cli.Peer;
 /// if the transfer broke the protocol), then completes its side. The sender reports the transfer completed only when
 /// the receiver's byte count and hash match its own, so "completed" on the sending side means delivered, not written.
 /// Directions are named from the connector's point of view: "upload" is connector to listener.
+/// </para>
+/// <para>
+/// <b>Stopping.</b> Protocol operations take no cancellation token: everything on a connection ends with the
+/// connection, and both commands stop by closing (or aborting) it, which fails every pending send and receive with
+/// the disconnection's reason. (This also keeps long-lived tokens away from the library's cancellable sends.)
 /// </para>
 /// </remarks>
 internal static class PeerProtocol
@@ -152,71 +157,52 @@ internal static class PeerProtocol
     /// <summary>Sends a control message on a channel.</summary>
     /// <param name="channel">The channel.</param>
     /// <param name="message">The message.</param>
-    /// <param name="cancellationToken">Cancels the send.</param>
     /// <returns>A task for the send.</returns>
-    public static ValueTask SendAsync(TetherChannel channel, ControlMessage message, CancellationToken cancellationToken) =>
-        channel.SendAsync(Encode(message), cancellationToken);
+    public static ValueTask SendAsync(TetherChannel channel, ControlMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        return channel.SendAsync(Encode(message));
+    }
 
     /// <summary>
     /// Receives the next message on a channel and decodes it as a control message; null when the peer completed the
     /// channel.
     /// </summary>
     /// <param name="channel">The channel.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The message, or null at the end of the channel.</returns>
     /// <exception cref="PeerProtocolException">The message is too large or not a control message.</exception>
     /// <exception cref="ConnectionLostException">The connection was lost.</exception>
-    public static async ValueTask<ControlMessage?> ReceiveAsync(TetherChannel channel, CancellationToken cancellationToken)
+    public static async ValueTask<ControlMessage?> ReceiveAsync(TetherChannel channel)
     {
-        var stream = await channel.ReceiveStreamAsync(cancellationToken);
-        if (stream is null)
+        ArgumentNullException.ThrowIfNull(channel);
+        if (await channel.ReceiveAsync() is not { } received)
         {
             return null;
         }
 
-        await using (stream)
+        using (received)
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(MaxControlMessageBytes + 1);
-            try
-            {
-                var length = await ReadUpToAsync(stream, buffer.AsMemory(0, MaxControlMessageBytes + 1), cancellationToken);
-                if (length > MaxControlMessageBytes)
-                {
-                    throw new PeerProtocolException($"a control message on channel {channel.Id} is larger than {MaxControlMessageBytes} bytes");
-                }
-
-                return TryDecode(buffer.AsSpan(0, length), out var message)
-                    ? message
-                    : throw new PeerProtocolException($"a message on channel {channel.Id} is not a control message");
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            return TryDecode(received.Payload, out var message)
+                ? message
+                : throw new PeerProtocolException(received.Length > MaxControlMessageBytes
+                    ? $"a control message on channel {channel.Id} is larger than {MaxControlMessageBytes} bytes"
+                    : $"a message on channel {channel.Id} is not a control message");
         }
     }
 
-    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends.</summary>
-    /// <param name="stream">The stream.</param>
-    /// <param name="buffer">Where to read to.</param>
-    /// <param name="cancellationToken">Cancels reading.</param>
-    /// <returns>Bytes read; less than the buffer's length only at the end of the stream.</returns>
-    public static async ValueTask<int> ReadUpToAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Decodes a received payload as a control message (see <see cref="TryDecode(ReadOnlySpan{byte}, out ControlMessage?)"/>).</summary>
+    /// <param name="payload">The message bytes.</param>
+    /// <param name="message">The decoded message.</param>
+    /// <returns>True when the bytes are a control message.</returns>
+    public static bool TryDecode(ReadOnlySequence<byte> payload, [NotNullWhen(true)] out ControlMessage? message)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var total = 0;
-        while (total < buffer.Length)
+        if (payload.Length > MaxControlMessageBytes)
         {
-            var read = await stream.ReadAsync(buffer[total..], cancellationToken);
-            if (read == 0)
-            {
-                break;
-            }
-
-            total += read;
+            message = null;
+            return false;
         }
 
-        return total;
+        return TryDecode(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), out message);
     }
 }
 

@@ -7,7 +7,7 @@ namespace Tether.Cli.Peer;
 
 /// <summary>
 /// Both ends of one payload transfer on its own channel (see <see cref="PeerProtocol"/>). Used by the listener and
-/// the connector alike; the direction only names who sends.
+/// the connector alike; the direction only names who sends. A transfer ends early only with its connection.
 /// </summary>
 internal static class PeerTransfer
 {
@@ -22,30 +22,29 @@ internal static class PeerTransfer
     /// <param name="bytes">Payload length.</param>
     /// <param name="seed">Generator seed.</param>
     /// <param name="events">Where progress, sent, completed and error events go.</param>
-    /// <param name="cancellationToken">Cancels the transfer (a started payload is aborted on the wire).</param>
     /// <returns>True when the receiver confirmed the same length and hash; false (after an error event) otherwise.</returns>
     /// <exception cref="ConnectionLostException">The connection was lost.</exception>
     /// <exception cref="PeerProtocolException">The receiver broke the protocol.</exception>
-    public static async Task<bool> SendAsync(TetherConnection connection, string direction, long bytes, ulong seed, PeerEvents events, CancellationToken cancellationToken)
+    public static async Task<bool> SendAsync(TetherConnection connection, string direction, long bytes, ulong seed, PeerEvents events)
     {
         var started = Stopwatch.GetTimestamp();
         var channel = connection.OpenChannel();
         await using (channel)
         {
-            await PeerProtocol.SendAsync(channel, new ControlMessage(ControlMessage.TransferOp, direction, bytes), cancellationToken);
+            await PeerProtocol.SendAsync(channel, new ControlMessage(ControlMessage.TransferOp, direction, bytes));
             long sent;
             string sha256;
             using (var payload = new PseudoRandomStream(bytes, seed, events.ProgressReporter(direction, bytes)))
             {
-                sent = await channel.SendAsync(payload, cancellationToken);
+                sent = await channel.SendAsync(payload);
                 sha256 = payload.Sha256;
             }
 
             events.Sent(direction, sent, sha256);
-            await PeerProtocol.SendAsync(channel, new ControlMessage(ControlMessage.SentOp, direction, sent, sha256), cancellationToken);
+            await PeerProtocol.SendAsync(channel, new ControlMessage(ControlMessage.SentOp, direction, sent, sha256));
             await channel.CompleteAsync();
 
-            var reply = await PeerProtocol.ReceiveAsync(channel, cancellationToken)
+            var reply = await PeerProtocol.ReceiveAsync(channel)
                 ?? throw new PeerProtocolException($"the receiver ended the {direction} channel without confirming receipt");
             switch (reply.Op)
             {
@@ -71,38 +70,37 @@ internal static class PeerTransfer
     /// <param name="channel">The channel the peer opened.</param>
     /// <param name="expectedDirection">The direction this side receives (upload on the listener, download on the connector).</param>
     /// <param name="events">Where progress, completed and error events go.</param>
-    /// <param name="cancellationToken">Cancels the transfer.</param>
     /// <returns>True when the payload arrived whole and matches the sender's trailer; false (after an error event) otherwise.</returns>
     /// <exception cref="ConnectionLostException">The connection was lost.</exception>
-    public static async Task<bool> ReceiveAsync(TetherChannel channel, string expectedDirection, PeerEvents events, CancellationToken cancellationToken)
+    public static async Task<bool> ReceiveAsync(TetherChannel channel, string expectedDirection, PeerEvents events)
     {
         ArgumentNullException.ThrowIfNull(channel);
         await using (channel)
         {
             try
             {
-                return await ReceiveCoreAsync(channel, expectedDirection, events, cancellationToken);
+                return await ReceiveCoreAsync(channel, expectedDirection, events);
             }
             catch (PeerProtocolException e)
             {
                 events.Error($"transfer on channel {channel.Id} failed: {e.Message}", expectedDirection);
-                await PeerProtocol.SendAsync(channel, ControlMessage.Error(e.Message), cancellationToken);
+                await PeerProtocol.SendAsync(channel, ControlMessage.Error(e.Message));
                 await channel.CompleteAsync();
                 return false;
             }
         }
     }
 
-    private static async Task<bool> ReceiveCoreAsync(TetherChannel channel, string direction, PeerEvents events, CancellationToken cancellationToken)
+    private static async Task<bool> ReceiveCoreAsync(TetherChannel channel, string direction, PeerEvents events)
     {
         var started = Stopwatch.GetTimestamp();
-        var header = await PeerProtocol.ReceiveAsync(channel, cancellationToken);
+        var header = await PeerProtocol.ReceiveAsync(channel);
         if (header is not { Op: ControlMessage.TransferOp, Bytes: long total } || total < 0 || header.Direction != direction)
         {
             throw new PeerProtocolException($"expected a {direction} header ({{\"op\":\"transfer\",\"direction\":\"{direction}\",\"bytes\":N}}), got {(header is null ? "the end of the channel" : $"'{header.Op}' ({header.Direction}, {header.Bytes})")}");
         }
 
-        var payload = await channel.ReceiveStreamAsync(cancellationToken)
+        var payload = await channel.ReceiveStreamAsync()
             ?? throw new PeerProtocolException($"the channel ended before the {direction} payload");
         long received = 0;
         string sha256;
@@ -114,7 +112,7 @@ internal static class PeerTransfer
             try
             {
                 int read;
-                while ((read = await payload.ReadAsync(buffer.AsMemory(0, ReadBufferBytes), cancellationToken)) > 0)
+                while ((read = await payload.ReadAsync(buffer.AsMemory(0, ReadBufferBytes))) > 0)
                 {
                     hash.AppendData(buffer, 0, read);
                     received += read;
@@ -129,10 +127,10 @@ internal static class PeerTransfer
             sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
         }
 
-        var trailer = await PeerProtocol.ReceiveAsync(channel, cancellationToken);
+        var trailer = await PeerProtocol.ReceiveAsync(channel);
 
         // Confirm what actually arrived, whatever it is: the sender compares it with what it sent.
-        await PeerProtocol.SendAsync(channel, new ControlMessage(ControlMessage.ReceivedOp, direction, received, sha256), cancellationToken);
+        await PeerProtocol.SendAsync(channel, new ControlMessage(ControlMessage.ReceivedOp, direction, received, sha256));
         await channel.CompleteAsync();
 
         if (trailer is { Op: ControlMessage.SentOp } sent && sent.Bytes == received && sent.Sha256 == sha256 && received == total)

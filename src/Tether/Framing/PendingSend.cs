@@ -90,8 +90,9 @@ internal sealed class PendingSend : IValueTaskSource
         }
         finally
         {
-            // A withdrawn or aborted piece may still sit in a channel queue; it is simply not reused.
-            if (Dequeued && !Withdrawn && !AbortRequested)
+            // Only pooled pieces (never cancellable) are reset; a withdrawn or aborted piece may still sit in a channel
+            // queue and is simply not reused.
+            if (_pool is not null && Dequeued && !Withdrawn && !AbortRequested)
             {
                 Data = default;
                 Channel = null!;

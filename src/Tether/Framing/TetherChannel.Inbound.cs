@@ -41,6 +41,12 @@ public sealed partial class TetherChannel
     public async ValueTask<TetherMessage?> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         BeginReceive();
+        if (_skipCurrent && !await DiscardAbandonedAsync(cancellationToken).ConfigureAwait(false))
+        {
+            EndOfChannel(partial: true);
+            return null;
+        }
+
         var reader = _pipe.Reader;
         while (true)
         {
@@ -49,9 +55,8 @@ public sealed partial class TetherChannel
             if (PeekMark() is { } ready && ready.End == _consumed)
             {
                 DequeueMark();
-                if (ready.Aborted || _skipCurrent)
+                if (ready.Aborted)
                 {
-                    _skipCurrent = false;
                     ResetAccumulation();
                     continue;
                 }
@@ -69,9 +74,8 @@ public sealed partial class TetherChannel
             {
                 var length = m.End - _consumed;
                 DequeueMark();
-                if (m.Aborted || _skipCurrent)
+                if (m.Aborted)
                 {
-                    _skipCurrent = false;
                     ResetAccumulation();
                     Consume(buffer, length);
                     continue;
@@ -96,14 +100,11 @@ public sealed partial class TetherChannel
             if (result.IsCompleted)
             {
                 reader.AdvanceTo(buffer.End);
-                return EndOfChannel(partial: buffer.Length > 0 || _accumulated is not null);
+                EndOfChannel(partial: buffer.Length > 0 || _accumulated is not null);
+                return null;
             }
 
-            if (_skipCurrent)
-            {
-                Consume(buffer, buffer.Length);
-            }
-            else if (_accumulated is not null || buffer.Length >= _receiveWindow / 2)
+            if (_accumulated is not null || buffer.Length >= _receiveWindow / 2)
             {
                 // The message is larger than half the window: copy it out and return credit, or the sender would
                 // stall waiting for credit that only the end of this message could release.
@@ -126,11 +127,18 @@ public sealed partial class TetherChannel
     public async ValueTask<Stream?> ReceiveStreamAsync(CancellationToken cancellationToken = default)
     {
         BeginReceive();
+        if (_skipCurrent && !await DiscardAbandonedAsync(cancellationToken).ConfigureAwait(false))
+        {
+            EndOfChannel(partial: true);
+            return null;
+        }
+
         var result = await _pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (result.Buffer.IsEmpty && PeekMark() is null && result.IsCompleted)
         {
             _pipe.Reader.AdvanceTo(result.Buffer.End);
-            return EndOfChannel(partial: false) is null ? null : throw new InvalidOperationException("unreachable");
+            EndOfChannel(partial: false);
+            return null;
         }
 
         _pipe.Reader.AdvanceTo(result.Buffer.Start);
@@ -181,6 +189,32 @@ public sealed partial class TetherChannel
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// Drops the rest of a message whose stream was disposed before its end. Returns false if the channel ended first.
+    /// </summary>
+    private async ValueTask<bool> DiscardAbandonedAsync(CancellationToken cancellationToken)
+    {
+        var reader = _pipe.Reader;
+        while (true)
+        {
+            if (PeekMark() is { } end && end.End == _consumed)
+            {
+                DequeueMark();
+                _skipCurrent = false;
+                return true;
+            }
+
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var take = PeekMark() is { } mark ? Math.Min(result.Buffer.Length, mark.End - _consumed) : result.Buffer.Length;
+            Consume(result.Buffer, take);
+            if (take == 0 && result.IsCompleted && PeekMark() is null)
+            {
+                _skipCurrent = false;
+                return false;
+            }
         }
     }
 
@@ -309,7 +343,8 @@ public sealed partial class TetherChannel
         }
     }
 
-    private TetherMessage? EndOfChannel(bool partial)
+    /// <summary>The channel's inbound side has ended: throws if it ended badly, returns if this is a clean end.</summary>
+    private void EndOfChannel(bool partial)
     {
         ResetAccumulation();
         if (_failure is { } failure)
@@ -317,7 +352,10 @@ public sealed partial class TetherChannel
             throw new ConnectionLostException(failure);
         }
 
-        return partial ? throw new IOException($"Channel {Id} ended inside a message.") : null;
+        if (partial)
+        {
+            throw new IOException($"Channel {Id} ended inside a message.");
+        }
     }
 
     private MessageMark? PeekMark()

@@ -84,6 +84,10 @@ public sealed partial class TetherConnection : IFrameSink
         {
             Terminate(DisconnectReason.LocalClose, "closed by this side", TransportEnding.Graceful);
         }
+        else if (_transport.EndedByReset())
+        {
+            Terminate(DisconnectReason.PeerReset, "connection reset (seen at end of stream)", TransportEnding.Abort);
+        }
         else
         {
             Terminate(DisconnectReason.PeerClosed, "the peer closed the connection (FIN)", TransportEnding.Graceful);

@@ -23,6 +23,7 @@ public sealed partial class TetherConnection
     private readonly Queue<TetherChannel> _creditQueue = new();
     private readonly TaskCompletionSource _closeFrameWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _chunkSize;
+    private WriteBudget _writeBudget;
     private bool _preambleSent;
     private bool _pingQueued;
     private bool _pongQueued;
@@ -43,23 +44,31 @@ public sealed partial class TetherConnection
 
         var pending = cancellationToken.CanBeCanceled ? new PendingSend() : _sendPool.Rent();
         pending.Initialize(_sendPool, channel, data, endOfMessage, cancellationToken);
+
+        // Register before queueing: a cancellation that lands first just withdraws the piece, and no callback can
+        // outlive the piece's completion.
+        pending.RegisterCancellation(static state => ((PendingSend)state!).Channel.Connection.OnSendCanceled((PendingSend)state), cancellationToken);
         lock (_gate)
         {
-            if (_disconnection is { } d)
+            if (pending.Withdrawn)
             {
-                return ValueTask.FromException(new ConnectionLostException(d));
+                return pending.AsValueTask();
             }
 
-            if (_closing || channel.CompleteRequested)
+            Exception? refused = _disconnection is { } d ? new ConnectionLostException(d)
+                : _closing ? new InvalidOperationException("The connection is closing.")
+                : channel.CompleteRequested ? new InvalidOperationException($"Channel {channel.Id} was completed; nothing more can be sent on it.")
+                : null;
+            if (refused is not null)
             {
-                return ValueTask.FromException(new InvalidOperationException(_closing ? "The connection is closing." : $"Channel {channel.Id} was completed; nothing more can be sent on it."));
+                pending.TryComplete(refused);
+                return pending.AsValueTask();
             }
 
             channel.SendQueue.Enqueue(pending);
             MakeReadyLocked(channel);
         }
 
-        pending.RegisterCancellation(static state => ((PendingSend)state!).Channel.Connection.OnSendCanceled((PendingSend)state), cancellationToken);
         _writeSignal.Set();
         return pending.AsValueTask();
     }
@@ -226,7 +235,9 @@ public sealed partial class TetherConnection
                             break;
                         }
 
+                        var started = _time.GetTimestamp();
                         await _transport.SendAsync(buffer.AsMemory(0, length), token).ConfigureAwait(false);
+                        _writeBudget.Observe(length, _time.GetElapsedTime(started));
                         _monitor.OnBytesSent();
                         Interlocked.Add(ref _bytesSent, length);
                         TetherMetrics.BytesSent.Add(length);
@@ -322,8 +333,8 @@ public sealed partial class TetherConnection
             return used;
         }
 
-        // Data lane: one chunk's worth, round-robin across ready channels.
-        var budget = _chunkSize;
+        // Data lane: one chunk's worth (less on a slow link), round-robin across ready channels.
+        var budget = _writeBudget.Next(_chunkSize);
         while (budget > 0 && buffer.Length - used > FrameHeader.Size && _ready.TryDequeue(out var channel))
         {
             channel.InReadyQueue = false;

@@ -155,8 +155,17 @@ public sealed partial class TetherConnection : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The channel.</returns>
     /// <exception cref="ConnectionLostException">The connection ended.</exception>
-    public ValueTask<TetherChannel> AcceptChannelAsync(CancellationToken cancellationToken = default) =>
-        _accepted.Reader.ReadAsync(cancellationToken);
+    public async ValueTask<TetherChannel> AcceptChannelAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException e) when (e.InnerException is ConnectionLostException lost)
+        {
+            throw new ConnectionLostException(lost.Disconnection);
+        }
+    }
 
     /// <summary>The kernel's TCP statistics for this connection (Linux, socket transports); null otherwise.</summary>
     /// <returns>The snapshot or null.</returns>

@@ -101,9 +101,11 @@ public sealed partial class LivenessHeartbeat : IDisposable
         LivenessMonitor[]? dead = null;
         lock (_gate)
         {
+            // Lateness below half an interval is ordinary timer jitter; counting it would slow the compensated clock
+            // by a fraction of a percent and push every detection past its bound.
             var lateness = now - _lastTick - _intervalTicks;
             _lastTick = now;
-            if (lateness > 0)
+            if (lateness > _intervalTicks / 2)
             {
                 Volatile.Write(ref _stallTicks, _stallTicks + lateness);
                 if (lateness > _intervalTicks && _logger is not null)

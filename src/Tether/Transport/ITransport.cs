@@ -44,4 +44,11 @@ public interface ITransport : IDisposable
     /// <param name="exception">The exception from a receive or send.</param>
     /// <returns>The reason and a detail for logs.</returns>
     (DisconnectReason Reason, string Detail) Classify(Exception exception);
+
+    /// <summary>
+    /// Called when a read returned end of stream: tells an orderly FIN from a reset whose error the kernel reported to
+    /// another call (it reports ECONNRESET once, perhaps to a concurrent send).
+    /// </summary>
+    /// <returns>True if the connection was reset rather than closed.</returns>
+    bool EndedByReset() => false;
 }

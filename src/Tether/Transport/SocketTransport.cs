@@ -102,11 +102,20 @@ public sealed class SocketTransport : ITransport
         {
             SocketError.ConnectionReset or SocketError.ConnectionAborted => (DisconnectReason.PeerReset, $"connection reset ({socketError})"),
             SocketError.TimedOut => (DisconnectReason.DeadPeer, "the kernel timed the connection out (TCP_USER_TIMEOUT or keepalive)"),
-            SocketError.Shutdown => (DisconnectReason.PeerClosed, "socket shut down"),
+            // EPIPE on a send: a FIN alone never causes it, a reset does.
+            SocketError.Shutdown => (DisconnectReason.PeerReset, "connection reset (broken pipe)"),
             null when exception is ObjectDisposedException => (DisconnectReason.LocalClose, "socket closed locally"),
             null => (DisconnectReason.TransportError, exception.Message),
             _ => (DisconnectReason.TransportError, $"{socketError}: {exception.Message}"),
         };
+    }
+
+    /// <inheritdoc />
+    public bool EndedByReset()
+    {
+        // After a FIN the socket sits in CLOSE_WAIT; after a RST the kernel has moved it to CLOSE.
+        const byte TcpClose = 7;
+        return TcpInfo.Read(_socket)?.State == TcpClose;
     }
 
     /// <inheritdoc />

@@ -67,6 +67,50 @@ public sealed class ConnectionTests
     }
 
     [Fact]
+    public async Task A_message_stream_disposed_early_is_skipped_and_the_next_message_is_intact()
+    {
+        await using var pair = await ConnectionPair.CreateAsync();
+        await pair.Connector.DefaultChannel.SendAsync("FIRST-MESSAGE-0123456789"u8.ToArray());
+        await pair.Connector.DefaultChannel.SendAsync("SECOND"u8.ToArray());
+        await pair.Connector.DefaultChannel.SendAsync("THIRD"u8.ToArray());
+
+        await using (var first = (await pair.Listener.DefaultChannel.ReceiveStreamAsync())!)
+        {
+            var head = new byte[5];
+            await first.ReadExactlyAsync(head);
+            Assert.Equal("FIRST"u8.ToArray(), head);
+        }
+
+        await using (var second = (await pair.Listener.DefaultChannel.ReceiveStreamAsync())!)
+        {
+            var all = new MemoryStream();
+            await second.CopyToAsync(all);
+            Assert.Equal("SECOND"u8.ToArray(), all.ToArray());
+        }
+
+        using var third = (await pair.Listener.DefaultChannel.ReceiveAsync())!.Value;
+        Assert.Equal("THIRD"u8.ToArray(), third.ToArray());
+    }
+
+    [Fact]
+    public async Task Cancelling_tokens_of_sends_that_already_completed_is_harmless()
+    {
+        await using var pair = await ConnectionPair.CreateAsync();
+        using var cts = new CancellationTokenSource();
+        for (var i = 0; i < 200; i++)
+        {
+            await pair.Connector.DefaultChannel.SendAsync(new byte[100], cts.Token);
+        }
+
+        await cts.CancelAsync();
+        await pair.Connector.DefaultChannel.SendAsync(new byte[1]);
+        for (var i = 0; i < 201; i++)
+        {
+            (await pair.Listener.DefaultChannel.ReceiveAsync())!.Value.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Channel_numbers_have_the_openers_parity()
     {
         await using var pair = await ConnectionPair.CreateAsync();
