@@ -1,14 +1,15 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using Tether.Cli.Demo;
 using Tether.Cli.Output;
 using Tether.Cli.Peer;
 
 namespace Tether.Cli;
 
 /// <summary>
-/// The <c>tether</c> command line. Each area is a subcommand built by its own class: <c>peer</c> today; <c>lab</c>
-/// (fault-lab scenarios) and <c>bench</c> (benchmarks) are meant to join it the same way.
+/// The <c>tether</c> command line. Each area is a subcommand built by its own class: <c>peer</c> and <c>demo</c> today;
+/// <c>lab</c> (fault-lab scenarios) and <c>bench</c> (benchmarks) are meant to join it the same way.
 /// </summary>
 internal static class Program
 {
@@ -44,6 +45,7 @@ internal static class Program
             new VersionOption(),
         };
         root.Subcommands.Add(PeerCommand.Create(output));
+        root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
 

@@ -70,4 +70,17 @@ public sealed class PeerProcessTests(ITestOutputHelper output)
             listener.Signal(JsonLinesProcess.SigCont);
         }
     }
+
+    [SkippableFact]
+    public async Task The_demo_runs_and_detects_the_frozen_peer()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the demo freezes a process with SIGSTOP");
+        await using var demo = TetherCli.Start("demo", "demo", "--size", "8MB");
+        var exit = await demo.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        output.WriteLine(demo.Stdout);
+        Assert.True(exit == 0, demo.DescribeOutput());
+        Assert.Contains("upload of 8 MiB confirmed intact", demo.Stdout);
+        Assert.Contains("download of 8 MiB confirmed intact", demo.Stdout);
+        Assert.Contains("connector: dead_peer", demo.Stdout);
+    }
 }
