@@ -47,7 +47,9 @@ public sealed class TetherConnectionOptions
 
     /// <summary>
     /// Flow-control window per channel: bytes the peer may send on a channel before this side's application consumes
-    /// them (advertised in the handshake). Bounds the memory one channel can hold. Default 1 MiB.
+    /// them (advertised in the handshake). Bounds what a channel buffers unread. A message received whole with
+    /// <see cref="Framing.TetherChannel.ReceiveAsync"/> that is larger than half the window is copied out as it
+    /// arrives, so that one message may occupy up to <see cref="MaxMessageSize"/> on top. Default 1 MiB.
     /// </summary>
     public int ChannelWindow { get; set; } = 1024 * 1024;
 

@@ -39,11 +39,17 @@ internal sealed class FrameDecoder
     /// <summary>True once the preamble was decoded.</summary>
     public bool HandshakeDone => _state != State.Handshake;
 
+    /// <summary>True once <see cref="Stop"/> was called: further input is ignored.</summary>
+    public bool Stopped { get; private set; }
+
+    /// <summary>Ignores everything after the current frame (the peer sent CLOSE).</summary>
+    public void Stop() => Stopped = true;
+
     /// <summary>Decodes all of <paramref name="input"/>, calling <paramref name="sink"/> for each element.</summary>
     /// <exception cref="ProtocolViolationException">The bytes break the protocol.</exception>
     public void Decode(ReadOnlySpan<byte> input, IFrameSink sink)
     {
-        while (!input.IsEmpty)
+        while (!input.IsEmpty && !Stopped)
         {
             switch (_state)
             {

@@ -30,6 +30,7 @@ public sealed partial class TetherChannel
     private byte[]? _accumulated;
     private int _accumulatedLength;
     private bool _skipCurrent;
+    private bool _discarding;
     private Disconnection? _failure;
     private ReadOnlySequence<byte> _zeroCopyBuffer;
     private bool _holdingRead;
@@ -277,12 +278,27 @@ public sealed partial class TetherChannel
 
     internal void OnDataPayload(ReadOnlySpan<byte> payload)
     {
-        _pipe.Writer.Write(payload);
-        _written += payload.Length;
+        lock (_marks)
+        {
+            if (_discarding)
+            {
+                // The application disposed the channel: drop the bytes but keep the sender's credit flowing.
+                ReturnCredit(payload.Length);
+                return;
+            }
+
+            _pipe.Writer.Write(payload);
+            _written += payload.Length;
+        }
     }
 
     internal void OnDataFrameEnd(FrameFlags flags)
     {
+        if (_discarding)
+        {
+            return;
+        }
+
         if ((flags & (FrameFlags.EndOfMessage | FrameFlags.AbortMessage)) != 0)
         {
             lock (_marks)
@@ -378,13 +394,16 @@ public sealed partial class TetherChannel
     {
         _pipe.Reader.AdvanceTo(buffer.GetPosition(length));
         _consumed += length;
-        _unreportedCredit += length;
+        ReturnCredit(length);
+    }
 
+    private void ReturnCredit(long length)
+    {
         // Return credit in batches of a quarter window: few CREDIT frames, and the sender never runs dry.
-        if (_unreportedCredit >= _receiveWindow / 4)
+        var unreported = Interlocked.Add(ref _unreportedCredit, length);
+        if (unreported >= _receiveWindow / 4)
         {
-            var grant = (int)_unreportedCredit;
-            _unreportedCredit = 0;
+            var grant = (int)Interlocked.Exchange(ref _unreportedCredit, 0);
             Interlocked.Add(ref _receiveWindowRemaining, grant);
             _connection.GrantCredit(this, grant);
         }
@@ -422,9 +441,21 @@ public sealed partial class TetherChannel
 
     private void DiscardInbound()
     {
-        _outstandingToken = 0;
-        ResetAccumulation();
-        _pipe.Reader.Complete();
+        lock (_marks)
+        {
+            if (_discarding)
+            {
+                return;
+            }
+
+            _discarding = true;
+
+            // Whatever sits unread in the pipe is released: the peer gets that window back.
+            ReturnCredit(_written - _consumed);
+            _outstandingToken = 0;
+            ResetAccumulation();
+            _pipe.Reader.Complete();
+        }
     }
 
     private void Flush()

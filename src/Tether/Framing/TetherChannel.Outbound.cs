@@ -26,6 +26,9 @@ public sealed partial class TetherChannel
     /// <summary>CHANNEL_CLOSE was written.</summary>
     internal bool CompleteSent { get; set; }
 
+    /// <summary>A DATA frame went out on this channel, so the peer knows it exists (channel 0 always exists).</summary>
+    internal bool AnnouncedToPeer { get; set; }
+
     /// <summary>Credit this side has granted but not yet put in a CREDIT frame.</summary>
     internal int CreditToGrant { get; set; }
 

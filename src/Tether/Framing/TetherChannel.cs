@@ -120,11 +120,19 @@ public sealed partial class TetherChannel : IAsyncDisposable
     }
 
     /// <summary>Tells the peer this side will send nothing more on this channel (after the messages already queued).</summary>
-    /// <returns>A task that completes once the close is queued.</returns>
-    public ValueTask CompleteAsync()
+    /// <returns>A task that completes once the close is queued (after a stream send in progress).</returns>
+    public async ValueTask CompleteAsync()
     {
-        _connection.CompleteChannel(this);
-        return ValueTask.CompletedTask;
+        // A stream being sent owns the channel until its last piece (or its ABORT) is queued; close after it.
+        await _messageLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _connection.CompleteChannel(this);
+        }
+        finally
+        {
+            _messageLock.Release();
+        }
     }
 
     /// <summary>Completes the sending side; received messages not yet read are discarded.</summary>

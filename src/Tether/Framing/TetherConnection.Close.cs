@@ -52,8 +52,8 @@ public sealed partial class TetherConnection
         }
 
         var orderly = false;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.CloseTimeout);
+        using var deadline = new CancellationTokenSource(_options.CloseTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             _writeSignal.Set();

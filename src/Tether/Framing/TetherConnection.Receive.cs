@@ -11,6 +11,7 @@ public sealed partial class TetherConnection : IFrameSink
     private TetherChannel? _dataTarget;
     private FrameFlags _dataFlags;
     private int _peerChannels;
+    private bool _peerSentClose;
 
     private async Task ReceiveLoopAsync()
     {
@@ -72,17 +73,18 @@ public sealed partial class TetherConnection : IFrameSink
 
     private void OnEndOfStream()
     {
-        if (_decoder.IsMidFrame)
+        if (_closing)
+        {
+            // Our CLOSE went out; whatever the peer's last write looked like, this is the end of our own close.
+            Terminate(DisconnectReason.LocalClose, "closed by this side", TransportEnding.Graceful);
+        }
+        else if (_decoder.IsMidFrame)
         {
             Terminate(DisconnectReason.ProtocolViolation, "the peer closed the connection inside a frame (truncated header or payload)", TransportEnding.Abort);
         }
         else if (!_decoder.HandshakeDone)
         {
             Terminate(DisconnectReason.HandshakeFailed, "the peer closed the connection before completing the handshake", TransportEnding.Abort);
-        }
-        else if (_closing)
-        {
-            Terminate(DisconnectReason.LocalClose, "closed by this side", TransportEnding.Graceful);
         }
         else if (_transport.EndedByReset())
         {
@@ -97,7 +99,9 @@ public sealed partial class TetherConnection : IFrameSink
     private void EndInboundChannels()
     {
         var disconnection = _disconnection ?? new Disconnection(DisconnectReason.TransportError, "receive loop ended", _monitor.Silence, BytesSent, BytesReceived);
-        var graceful = disconnection.Reason is DisconnectReason.PeerClosed or DisconnectReason.LocalClose;
+        // Channels end cleanly only when the connection was closed on purpose (our close, or the peer's CLOSE frame);
+        // a bare FIN is what a crashed peer's kernel sends, and readers must not mistake it for a finished stream.
+        var graceful = disconnection.Reason == DisconnectReason.LocalClose || (disconnection.Reason == DisconnectReason.PeerClosed && _peerSentClose);
         TetherChannel[] channels;
         lock (_gate)
         {
@@ -159,7 +163,19 @@ public sealed partial class TetherConnection : IFrameSink
             case FrameType.Close:
                 var code = (CloseCode)payload[0];
                 var text = Encoding.UTF8.GetString(payload[1..]);
-                Terminate(DisconnectReason.PeerClosed, $"the peer sent CLOSE ({code}): {text}", TransportEnding.Graceful);
+
+                // Nothing after CLOSE counts, even bytes already read in the same buffer.
+                _decoder.Stop();
+                _peerSentClose = true;
+                if (_closing)
+                {
+                    Terminate(DisconnectReason.LocalClose, $"closed by this side (the peer closed at the same time: {code})", TransportEnding.Graceful);
+                }
+                else
+                {
+                    Terminate(DisconnectReason.PeerClosed, $"the peer sent CLOSE ({code}): {text}", TransportEnding.Graceful);
+                }
+
                 break;
             case FrameType.ChannelClose:
                 OnPeerChannelClose(header.Channel);

@@ -81,6 +81,12 @@ public sealed partial class TetherConnection
         {
             foreach (var pending in channel.SendQueue)
             {
+                // Whole messages queued before the stream are single pieces that end their message; leave them be.
+                if (pending.EndOfMessage || pending.Withdrawn || pending.AbortRequested)
+                {
+                    continue;
+                }
+
                 if (pending.Remaining != pending.Data.Length)
                 {
                     pending.AbortRequested = true;
@@ -126,7 +132,8 @@ public sealed partial class TetherConnection
     {
         lock (_gate)
         {
-            if (_disconnection is not null)
+            // Once the peer closed its side it sends nothing more, so credit is moot (and the number may be reused).
+            if (_disconnection is not null || channel.InboundEnded)
             {
                 return;
             }
@@ -185,8 +192,10 @@ public sealed partial class TetherConnection
             else
             {
                 pending.AbortRequested = true;
-                MakeReadyLocked(pending.Channel);
             }
+
+            // Either way the writer must visit the channel to drop the piece, even if it has no credit.
+            MakeReadyLocked(pending.Channel);
         }
 
         pending.TryComplete(new OperationCanceledException(pending.CancellationToken));
@@ -307,17 +316,23 @@ public sealed partial class TetherConnection
         if (_pingQueued)
         {
             // The echo is our clock at write time; the PONG that returns it gives the round trip.
-            used += WriteU64Frame(buffer[used..], FrameType.Ping, (ulong)_time.GetTimestamp());
+            used += WriteU64Frame(buffer[used..], FrameType.Ping, unchecked((ulong)_time.GetTimestamp() + _echoOffset));
             _pingQueued = false;
         }
 
         while (buffer.Length - used >= CreditFrameSize + ControlRoom / 2 && _creditQueue.TryDequeue(out var credited))
         {
+            credited.CreditQueued = false;
+            if (credited.InboundEnded || !_channels.TryGetValue(credited.Id, out var current) || !ReferenceEquals(current, credited))
+            {
+                credited.CreditToGrant = 0;
+                continue;
+            }
+
             new FrameHeader(4, FrameType.Credit, FrameFlags.None, credited.Id).Write(buffer[used..]);
             BinaryPrimitives.WriteUInt32BigEndian(buffer[(used + FrameHeader.Size)..], (uint)credited.CreditToGrant);
             used += CreditFrameSize;
             credited.CreditToGrant = 0;
-            credited.CreditQueued = false;
         }
 
         if (_closeQueued)
@@ -362,11 +377,19 @@ public sealed partial class TetherConnection
             {
                 if (channel.CompleteRequested && !channel.CompleteSent)
                 {
-                    new FrameHeader(0, FrameType.ChannelClose, FrameFlags.None, channel.Id).Write(buffer[used..]);
-                    used += FrameHeader.Size;
                     channel.CompleteSent = true;
-                    if (channel.InboundEnded)
+                    if (channel.AnnouncedToPeer || channel.OpenedByPeer || channel.Id == 0)
                     {
+                        new FrameHeader(0, FrameType.ChannelClose, FrameFlags.None, channel.Id).Write(buffer[used..]);
+                        used += FrameHeader.Size;
+                        if (channel.InboundEnded)
+                        {
+                            ForgetChannelLocked(channel);
+                        }
+                    }
+                    else
+                    {
+                        // The peer never heard of this channel: there is nothing to close on the wire.
                         ForgetChannelLocked(channel);
                     }
                 }
@@ -396,6 +419,7 @@ public sealed partial class TetherConnection
                     new FrameHeader(0, FrameType.Data, FrameFlags.EndOfMessage, channel.Id).Write(buffer[used..]);
                     used += FrameHeader.Size;
                     channel.OutboundMessageOpen = false;
+                    channel.AnnouncedToPeer = true;
                 }
 
                 return used;
@@ -417,6 +441,7 @@ public sealed partial class TetherConnection
             pending.Remaining -= length;
             channel.SendCredit -= length;
             channel.OutboundMessageOpen = flags == FrameFlags.None;
+            channel.AnnouncedToPeer = true;
             budget -= length;
             used += FrameHeader.Size + length;
             if (last)
@@ -453,17 +478,11 @@ public sealed partial class TetherConnection
 
     private int WriteCloseFrame(Span<byte> buffer)
     {
-        var reason = _closeReason;
-        var reasonBytes = Encoding.UTF8.GetByteCount(reason);
-        if (reasonBytes > FrameDecoder.MaxCloseReasonBytes)
-        {
-            reason = reason[..Math.Min(reason.Length, FrameDecoder.MaxCloseReasonBytes / 4)];
-            reasonBytes = Encoding.UTF8.GetByteCount(reason);
-        }
-
+        // Fits as much of the reason as 1024 UTF-8 bytes hold, cut at a character boundary.
+        var text = buffer.Slice(FrameHeader.Size + 1, FrameDecoder.MaxCloseReasonBytes);
+        System.Text.Unicode.Utf8.FromUtf16(_closeReason, text, out _, out var reasonBytes);
         new FrameHeader(1 + reasonBytes, FrameType.Close, FrameFlags.None, 0).Write(buffer);
         buffer[FrameHeader.Size] = (byte)_closeCode;
-        Encoding.UTF8.GetBytes(reason, buffer[(FrameHeader.Size + 1)..]);
         return FrameHeader.Size + 1 + reasonBytes;
     }
 

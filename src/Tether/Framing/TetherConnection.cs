@@ -223,7 +223,7 @@ public sealed partial class TetherConnection : IAsyncDisposable
         public void SendKeepalive() => connection.QueuePing();
 
         public void DeclareDead(TimeSpan silence) => connection.Terminate(
-            DisconnectReason.DeadPeer,
+            connection._handshakeDone.Task.IsCompletedSuccessfully ? DisconnectReason.DeadPeer : DisconnectReason.HandshakeFailed,
             $"no inbound byte for {silence.TotalSeconds:0.###} s (dead timeout {connection._options.DeadTimeout.TotalSeconds:0.###} s)",
             TransportEnding.Abort);
     }

@@ -119,6 +119,10 @@ public sealed partial class LivenessMonitor : IDisposable
             return true;
         }
 
+        // A stamp taken just before a late tick was compensated with the old stall total and lies in the future of
+        // the compensated clock; pull it back to now, or the stall would be added to the silence instead of removed.
+        ClampToNow(ref _lastInboundCompensated, compensatedNow);
+        ClampToNow(ref _lastOutboundCompensated, compensatedNow);
         var silence = compensatedNow - Volatile.Read(ref _lastInboundCompensated);
         if (silence >= _deadTicks)
         {
@@ -142,6 +146,15 @@ public sealed partial class LivenessMonitor : IDisposable
         if (Interlocked.Exchange(ref _state, 1) == 0)
         {
             _peer.DeclareDead(Silence);
+        }
+    }
+
+    private static void ClampToNow(ref long stamp, long now)
+    {
+        var value = Volatile.Read(ref stamp);
+        if (value > now)
+        {
+            Interlocked.CompareExchange(ref stamp, now, value);
         }
     }
 

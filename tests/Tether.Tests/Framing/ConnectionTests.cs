@@ -111,6 +111,49 @@ public sealed class ConnectionTests
     }
 
     [Fact]
+    public async Task A_channel_opened_and_disposed_without_a_message_costs_the_peer_nothing()
+    {
+        await using var pair = await ConnectionPair.CreateAsync();
+        await using (pair.Connector.OpenChannel())
+        {
+        }
+
+        await pair.Connector.DefaultChannel.SendAsync(new byte[] { 5 });
+        using var message = (await pair.Listener.DefaultChannel.ReceiveAsync())!.Value;
+        Assert.Equal(5, message.ToArray()[0]);
+        Assert.False(pair.Listener.Disconnected.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Completing_a_channel_during_a_stream_send_closes_it_after_the_message()
+    {
+        await using var pair = await ConnectionPair.CreateAsync(o => o.ChannelWindow = 64 * 1024);
+        var channel = pair.Connector.OpenChannel();
+        var payload = RandomNumberGenerator.GetBytes(1_000_000);
+        var send = channel.SendAsync(new MemoryStream(payload));
+        var complete = channel.CompleteAsync().AsTask();
+        var accepted = await pair.Listener.AcceptChannelAsync();
+        using (var message = (await accepted.ReceiveAsync())!.Value)
+        {
+            Assert.Equal(payload, message.ToArray());
+        }
+
+        Assert.Null(await accepted.ReceiveAsync());
+        await send;
+        await complete;
+        Assert.False(pair.Listener.Disconnected.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_peer_that_vanishes_with_a_bare_FIN_fails_readers_instead_of_ending_their_channels()
+    {
+        await using var pair = await ConnectionPair.CreateAsync();
+        pair.ConnectorTransport.ShutdownSend(); // what a crashed process's kernel does: FIN, no CLOSE frame
+        var error = await Assert.ThrowsAsync<ConnectionLostException>(async () => await pair.Listener.DefaultChannel.ReceiveAsync());
+        Assert.Equal(DisconnectReason.PeerClosed, error.Reason);
+    }
+
+    [Fact]
     public async Task Channel_numbers_have_the_openers_parity()
     {
         await using var pair = await ConnectionPair.CreateAsync();

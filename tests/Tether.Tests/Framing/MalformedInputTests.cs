@@ -98,6 +98,22 @@ public sealed class MalformedInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Nothing_after_a_CLOSE_frame_is_delivered()
+    {
+        var (ours, _) = InMemoryTransport.CreatePair();
+        var establishing = TetherConnection.EstablishAsync(ours, ConnectionRole.Listener, ConnectionPair.Options(_heartbeat));
+        await ours.InjectAsync(Wire.Preamble(ConnectionRole.Connector));
+        var connection = await establishing;
+        var close = Wire.Frame(FrameType.Close, 0, [(byte)CloseCode.Normal, .. "bye"u8.ToArray()]);
+        await ours.InjectAsync(Wire.Concat(close, Wire.Frame(FrameType.Data, 0, "hi"u8, FrameFlags.EndOfMessage)));
+        var disconnection = await connection.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(DisconnectReason.PeerClosed, disconnection.Reason);
+        Assert.Contains("bye", disconnection.Detail);
+        Assert.Null(await connection.DefaultChannel.ReceiveAsync());
+        await connection.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_peer_that_never_completes_the_handshake_fails_after_the_handshake_timeout()
     {
         var (ours, _) = InMemoryTransport.CreatePair();

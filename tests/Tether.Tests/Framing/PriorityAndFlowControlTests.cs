@@ -8,33 +8,36 @@ public sealed class PriorityAndFlowControlTests
     [Fact]
     public async Task A_ping_queued_during_a_10MB_message_goes_out_before_the_next_data_chunk()
     {
-        await using var pair = await ConnectionPair.CreateAsync();
+        // A window larger than the message, so only the socket (held below) limits the sender.
+        await using var pair = await ConnectionPair.CreateAsync(o => o.ChannelWindow = 16 * 1024 * 1024);
         var reading = DrainAsync(pair.Listener.DefaultChannel);
-        var send = pair.Connector.DefaultChannel.SendAsync(new byte[10 * 1024 * 1024]).AsTask();
-        await Eventually.TrueAsync(() => pair.Connector.BytesSent > 1024 * 1024, "the transfer to be under way");
 
-        // Hold the socket, let the outbound direction look idle on the (fake) clock, and let the heartbeat queue a PING.
+        // The first data batch is written and held in the "socket"; 10 MB minus one chunk stay queued behind it.
         pair.ConnectorTransport.PauseSends();
-        var batchesBeforePing = pair.ConnectorTransport.Sent.Count;
-        pair.AdvanceTicks(8); // 2 s of fake time, tick by tick (a single late tick would count as our own stall)
+        var batchesBefore = pair.ConnectorTransport.Sent.Count;
+        var send = pair.Connector.DefaultChannel.SendAsync(new byte[10 * 1024 * 1024]).AsTask();
+        await Eventually.TrueAsync(() => pair.ConnectorTransport.WaitingSends == 1, "the first data write to be held");
+
+        // The outbound direction now looks idle on the (fake) clock: the heartbeat queues a PING.
+        pair.AdvanceTicks(8); // 2 s, tick by tick (a single late tick would count as our own stall)
         pair.ConnectorTransport.ResumeSends();
         await send;
-        await Eventually.TrueAsync(() => reading.IsCompleted || pair.Listener.BytesReceived >= pair.Connector.BytesSent, "the receiver to take everything");
+        await Eventually.TrueAsync(() => pair.Listener.BytesReceived >= pair.Connector.BytesSent, "the receiver to take everything");
 
-        var batches = DecodeBatches(pair.ConnectorTransport.Sent);
-        var pingBatch = batches.FindIndex(b => b.Any(f => f.Type == FrameType.Ping));
-        Assert.True(pingBatch >= 0, "a PING was sent");
+        var batches = DecodeBatches(pair.ConnectorTransport.Sent).Skip(batchesBefore).ToList();
+        Assert.All(batches[0], f => Assert.Equal(FrameType.Data, f.Type));
+        // The next write leads with the priority lane (our PING, and a PONG if the peer's own PING got here first).
+        var next = batches[1];
+        var firstData = next.FindIndex(f => f.Type == FrameType.Data);
+        Assert.True(firstData > 0, "data follows the control frames in the same write");
+        Assert.Contains(next.Take(firstData), f => f.Type == FrameType.Ping);
+        Assert.All(next.Take(firstData), f => Assert.NotEqual(FrameType.Data, f.Type));
 
-        // At most the one batch that was already on its way when the PING was queued went ahead of it.
-        Assert.InRange(pingBatch, batchesBeforePing, batchesBeforePing + 1);
-        var batch = batches[pingBatch];
-        var firstData = batch.FindIndex(f => f.Type == FrameType.Data);
-        Assert.True(firstData < 0 || batch.FindIndex(f => f.Type == FrameType.Ping) < firstData, "PING precedes the data in its batch");
-
-        // And the message was far from done: data chunks of it followed the PING.
-        var dataAfter = batches.Skip(pingBatch).SelectMany(b => b).Where(f => f.Type == FrameType.Data).Sum(f => (long)f.Length);
-        Assert.True(dataAfter > 5 * 1024 * 1024, $"only {dataAfter} bytes followed the PING");
+        // Everything but the first chunk followed the PING.
+        var dataAfter = batches.Skip(1).SelectMany(b => b).Where(f => f.Type == FrameType.Data).Sum(f => (long)f.Length);
+        Assert.Equal((10 * 1024 * 1024) - pair.Connector.Options.ChunkSize, dataAfter);
         Assert.All(batches, b => Assert.True(b.Where(f => f.Type == FrameType.Data).Sum(f => f.Length) <= pair.Connector.Options.ChunkSize, "one chunk of data per write"));
+        _ = reading;
     }
 
     [Fact]

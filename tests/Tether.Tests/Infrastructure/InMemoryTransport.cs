@@ -18,6 +18,7 @@ public sealed class InMemoryTransport : ITransport
     private InMemoryTransport _peer = null!;
     private TaskCompletionSource _sendGate = CompletedGate();
     private int _closed;
+    private int _waitingSends;
 
     private InMemoryTransport()
     {
@@ -38,6 +39,9 @@ public sealed class InMemoryTransport : ITransport
             }
         }
     }
+
+    /// <summary>Sends currently held by <see cref="PauseSends"/>.</summary>
+    public int WaitingSends => Volatile.Read(ref _waitingSends);
 
     public byte[] SentBytes() => [.. Sent.SelectMany(b => b)];
 
@@ -102,7 +106,16 @@ public sealed class InMemoryTransport : ITransport
             gate = _sendGate.Task;
         }
 
-        await gate.WaitAsync(cancellationToken);
+        Interlocked.Increment(ref _waitingSends);
+        try
+        {
+            await gate.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waitingSends);
+        }
+
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
 
         lock (_recordGate)

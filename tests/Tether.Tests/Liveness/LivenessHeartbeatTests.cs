@@ -133,6 +133,35 @@ public sealed class LivenessHeartbeatTests : IDisposable
     }
 
     [Fact]
+    public void A_byte_stamped_just_before_a_late_tick_does_not_push_detection_past_the_bound()
+    {
+        // Our process is paused for 60 s; on resume the receive loop reads (and stamps) before the late tick runs.
+        _time.Advance(TimeSpan.FromSeconds(60));
+        _monitor.OnBytesReceived();
+        _heartbeat.Tick();
+
+        // The peer is dead from now on: it must be declared so one dead timeout later, not one stall later.
+        var elapsed = AdvanceUntilDead();
+        Assert.InRange(elapsed, Dead, Dead + Tick);
+    }
+
+    [Fact]
+    public void Ordinary_timer_jitter_does_not_slow_the_liveness_clock()
+    {
+        var elapsed = TimeSpan.Zero;
+        while (_peer.DeadAfter is null && elapsed < TimeSpan.FromMinutes(1))
+        {
+            // Every tick 15 ms late (a coarse timer): not a stall.
+            _time.Advance(Tick + TimeSpan.FromMilliseconds(15));
+            _heartbeat.Tick();
+            elapsed += Tick + TimeSpan.FromMilliseconds(15);
+        }
+
+        Assert.InRange(elapsed, Dead, Dead + Tick + TimeSpan.FromMilliseconds(15));
+        Assert.Equal(TimeSpan.Zero, _heartbeat.CompensatedStall);
+    }
+
+    [Fact]
     public void Many_connections_share_one_heartbeat_and_are_judged_independently()
     {
         var peers = Enumerable.Range(0, 100).Select(_ => new RecordingPeer()).ToArray();
