@@ -17,6 +17,8 @@ public sealed partial class LivenessHeartbeat : IDisposable
 
     private readonly object _gate = new();
     private readonly List<LivenessMonitor> _monitors = [];
+    private readonly object _tickGate = new();
+    private readonly List<LivenessMonitor> _due = [];
     private readonly List<LivenessMonitor> _dead = [];
     private readonly ITimer? _timer;
     private readonly ILogger? _logger;
@@ -97,51 +99,59 @@ public sealed partial class LivenessHeartbeat : IDisposable
     /// <summary>Runs one scan now. The timer calls this; tests with <c>autoStart: false</c> call it directly.</summary>
     public void Tick()
     {
-        var now = TimeProvider.GetTimestamp();
-        LivenessMonitor[]? dead = null;
-        lock (_gate)
+        // Ticks never overlap; the lists below belong to the tick in progress.
+        lock (_tickGate)
         {
-            // Lateness below half an interval is ordinary timer jitter; counting it would slow the compensated clock
-            // by a fraction of a percent and push every detection past its bound.
-            var lateness = now - _lastTick - _intervalTicks;
-            _lastTick = now;
-            if (lateness > _intervalTicks / 2)
+            var now = TimeProvider.GetTimestamp();
+            lock (_gate)
             {
-                Volatile.Write(ref _stallTicks, _stallTicks + lateness);
-                if (lateness > _intervalTicks && _logger is not null)
+                // Lateness below half an interval is ordinary timer jitter; counting it would slow the compensated
+                // clock by a fraction of a percent and push every detection past its bound.
+                var lateness = now - _lastTick - _intervalTicks;
+                _lastTick = now;
+                if (lateness > _intervalTicks / 2)
                 {
-                    LogLateTick(_logger, lateness * 1000.0 / TimeProvider.TimestampFrequency);
+                    Volatile.Write(ref _stallTicks, _stallTicks + lateness);
+                    if (lateness > _intervalTicks && _logger is not null)
+                    {
+                        LogLateTick(_logger, lateness * 1000.0 / TimeProvider.TimestampFrequency);
+                    }
+                }
+
+                var compensatedNow = now - _stallTicks;
+                foreach (var monitor in _monitors)
+                {
+                    switch (monitor.Check(compensatedNow))
+                    {
+                        case LivenessVerdict.KeepaliveDue:
+                            _due.Add(monitor);
+                            break;
+                        case LivenessVerdict.Dead:
+                            _dead.Add(monitor);
+                            break;
+                    }
+                }
+
+                foreach (var monitor in _dead)
+                {
+                    RemoveLocked(monitor);
                 }
             }
 
-            var compensatedNow = now - _stallTicks;
-            for (var i = 0; i < _monitors.Count; i++)
+            // Queueing a keepalive takes the connection's lock and aborting runs its teardown: neither happens under
+            // ours, so registrations and the connections' writers never wait for a scan.
+            foreach (var monitor in _due)
             {
-                if (!_monitors[i].Check(compensatedNow))
-                {
-                    _dead.Add(_monitors[i]);
-                }
+                monitor.SendKeepalive();
             }
 
             foreach (var monitor in _dead)
             {
-                RemoveLocked(monitor);
-            }
-
-            if (_dead.Count > 0)
-            {
-                dead = [.. _dead];
-                _dead.Clear();
-            }
-        }
-
-        // Aborting a connection runs its teardown, which must not happen under our lock.
-        if (dead is not null)
-        {
-            foreach (var monitor in dead)
-            {
                 monitor.ReportDead();
             }
+
+            _due.Clear();
+            _dead.Clear();
         }
     }
 

@@ -111,12 +111,12 @@ public sealed partial class LivenessMonitor : IDisposable
         }
     }
 
-    /// <summary>Checks this connection at one tick; returns false if the peer was declared dead.</summary>
-    internal bool Check(long compensatedNow)
+    /// <summary>Judges this connection at one tick (under the heartbeat's lock: no calls out from here).</summary>
+    internal LivenessVerdict Check(long compensatedNow)
     {
         if (Volatile.Read(ref _state) != 0)
         {
-            return true;
+            return LivenessVerdict.Alive;
         }
 
         // A stamp taken just before a late tick was compensated with the old stall total and lies in the future of
@@ -126,21 +126,30 @@ public sealed partial class LivenessMonitor : IDisposable
         var silence = compensatedNow - Volatile.Read(ref _lastInboundCompensated);
         if (silence >= _deadTicks)
         {
-            return false;
+            return LivenessVerdict.Dead;
         }
 
         if (compensatedNow - Volatile.Read(ref _lastOutboundCompensated) >= _keepaliveTicks)
         {
             // Count the queued heartbeat as activity so a heartbeat stuck behind a slow write is not queued again each tick.
             Volatile.Write(ref _lastOutboundCompensated, compensatedNow);
+            return LivenessVerdict.KeepaliveDue;
+        }
+
+        return LivenessVerdict.Alive;
+    }
+
+    /// <summary>Called by the heartbeat outside its lock for a monitor whose <see cref="Check"/> said a keepalive is due.</summary>
+    internal void SendKeepalive()
+    {
+        if (Volatile.Read(ref _state) == 0)
+        {
             TetherMetrics.PingsSent.Add(1);
             _peer.SendKeepalive();
         }
-
-        return true;
     }
 
-    /// <summary>Called by the heartbeat outside its lock for a monitor whose <see cref="Check"/> returned false.</summary>
+    /// <summary>Called by the heartbeat outside its lock for a monitor whose <see cref="Check"/> said it is dead.</summary>
     internal void ReportDead()
     {
         if (Interlocked.Exchange(ref _state, 1) == 0)
@@ -160,4 +169,17 @@ public sealed partial class LivenessMonitor : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead timeout {DeadTimeoutSeconds:0.###} s is less than three smoothed round-trip times (SRTT {SrttSeconds:0.###} s, max {MaxRttSeconds:0.###} s over {Samples} samples): a healthy but loaded link may be declared dead. Raise DeadTimeout.")]
     private static partial void LogUnsafeDeadTimeout(ILogger logger, double deadTimeoutSeconds, double srttSeconds, double maxRttSeconds, int samples);
+}
+
+/// <summary>What one tick concluded about one connection.</summary>
+internal enum LivenessVerdict
+{
+    /// <summary>Nothing to do.</summary>
+    Alive,
+
+    /// <summary>The outbound direction was idle for the keepalive interval: send a heartbeat.</summary>
+    KeepaliveDue,
+
+    /// <summary>No inbound byte for the dead timeout.</summary>
+    Dead,
 }
