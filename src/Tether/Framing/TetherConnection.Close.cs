@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Tether.Diagnostics;
 
@@ -6,6 +7,9 @@ namespace Tether.Framing;
 /// <summary>Ending a connection: exactly once, with one typed reason, failing everything still outstanding.</summary>
 public sealed partial class TetherConnection
 {
+    private const long MaxDiscardAfterClose = 1024 * 1024;
+    private static readonly TimeSpan CloseFrameGrace = TimeSpan.FromSeconds(1);
+
     private int _terminated;
     private Disconnection? _disconnection;
     private bool _closing;
@@ -160,16 +164,43 @@ public sealed partial class TetherConnection
 
     private async Task FinishAfterCloseFrameAsync()
     {
+        // The peer may not be reading; give the CLOSE frame a moment, never more. Meanwhile keep reading (and
+        // discarding) until the peer's FIN: closing a socket with unread input sends RST, which can destroy the CLOSE
+        // frame still in our send buffer before the peer reads it.
+        using var deadline = new CancellationTokenSource(CloseFrameGrace, _time);
         try
         {
-            // The peer may not be reading; give the CLOSE frame a moment, never more.
-            await _closeFrameWritten.Task.WaitAsync(TimeSpan.FromSeconds(1), _time).ConfigureAwait(false);
+            await _closeFrameWritten.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+            await _receiveLoop.WaitAsync(deadline.Token).ConfigureAwait(false);
+            await DiscardUntilEndOfStreamAsync(deadline.Token).ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
         }
 
         _shutdown.Cancel();
         _transport.Dispose();
+    }
+
+    private async Task DiscardUntilEndOfStreamAsync(CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            for (long total = 0; total < MaxDiscardAfterClose;)
+            {
+                var read = await _transport.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                total += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }
