@@ -1,0 +1,21 @@
+using System.Text.Json;
+
+namespace Tether.Benchmarks.Reporting;
+
+/// <summary>Writes a mode's results, with the machine they were measured on, as indented JSON.</summary>
+internal static class JsonReport
+{
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    public static async Task WriteAsync<T>(string? path, string mode, T results)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        await using var file = File.Create(path);
+        await JsonSerializer.SerializeAsync(file, new { Mode = mode, Machine = MachineInfo.Current, Results = results }, Options);
+        Console.WriteLine($"JSON written to {Path.GetFullPath(path)}");
+    }
+}
