@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Tether.Internal;
 
 namespace Tether.Framing;
 
@@ -9,13 +10,14 @@ public sealed partial class TetherChannel
     // The pipe never pauses its writer: the channel window already bounds what the peer may send, and the socket
     // reader must never stop reading (that is how liveness and other channels keep working).
     private static readonly PipeOptions InboundPipeOptions = new(
+        pool: TetherMemoryPool.Instance,
         pauseWriterThreshold: 0,
         resumeWriterThreshold: 0,
         readerScheduler: PipeScheduler.ThreadPool,
         writerScheduler: PipeScheduler.Inline,
         useSynchronizationContext: false);
 
-    private readonly Pipe _pipe;
+    private Pipe? _pipe; // created with the first DATA (or the first receive): idle channels hold none
     private readonly Queue<MessageMark> _marks = new();
     private readonly int _receiveWindow;
     private int _receiveWindowRemaining;
@@ -48,7 +50,7 @@ public sealed partial class TetherChannel
             return null;
         }
 
-        var reader = _pipe.Reader;
+        var reader = InboundPipe.Reader;
         while (true)
         {
             // A message whose bytes are all consumed already (an empty one, or the tail END of an accumulated one)
@@ -134,15 +136,15 @@ public sealed partial class TetherChannel
             return null;
         }
 
-        var result = await _pipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var result = await InboundPipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (result.Buffer.IsEmpty && PeekMark() is null && result.IsCompleted)
         {
-            _pipe.Reader.AdvanceTo(result.Buffer.End);
+            InboundPipe.Reader.AdvanceTo(result.Buffer.End);
             EndOfChannel(partial: false);
             return null;
         }
 
-        _pipe.Reader.AdvanceTo(result.Buffer.Start);
+        InboundPipe.Reader.AdvanceTo(result.Buffer.Start);
         _outstandingToken = ++_nextToken;
         return new MessageReadStream(this, _outstandingToken);
     }
@@ -152,7 +154,7 @@ public sealed partial class TetherChannel
     {
         ObjectDisposedException.ThrowIf(token != _outstandingToken, typeof(MessageReadStream));
 
-        var reader = _pipe.Reader;
+        var reader = InboundPipe.Reader;
         while (true)
         {
             // Check for the end before reading: the wake-up for an END without data may have gone to an earlier read.
@@ -198,7 +200,7 @@ public sealed partial class TetherChannel
     /// </summary>
     private async ValueTask<bool> DiscardAbandonedAsync(CancellationToken cancellationToken)
     {
-        var reader = _pipe.Reader;
+        var reader = InboundPipe.Reader;
         while (true)
         {
             if (PeekMark() is { } end && end.End == _consumed)
@@ -287,7 +289,7 @@ public sealed partial class TetherChannel
                 return;
             }
 
-            _pipe.Writer.Write(payload);
+            InboundPipe.Writer.Write(payload);
             _written += payload.Length;
         }
     }
@@ -316,7 +318,7 @@ public sealed partial class TetherChannel
         {
             // A flush without bytes does not wake a waiting reader, but a mark alone (an empty message, or END/ABORT
             // after the data) is news to it.
-            _pipe.Reader.CancelPendingRead();
+            InboundPipe.Reader.CancelPendingRead();
         }
     }
 
@@ -328,7 +330,7 @@ public sealed partial class TetherChannel
         }
 
         _inboundEnded = true;
-        _pipe.Writer.Complete();
+        InboundPipe.Writer.Complete();
     }
 
     /// <summary>
@@ -345,11 +347,13 @@ public sealed partial class TetherChannel
         if (!_inboundEnded)
         {
             _inboundEnded = true;
-            _pipe.Writer.Complete();
+            InboundPipe.Writer.Complete();
         }
     }
 
     internal bool InboundEnded => _inboundEnded;
+
+    private Pipe InboundPipe => _pipe ?? LazyInitializer.EnsureInitialized(ref _pipe, static () => new Pipe(InboundPipeOptions));
 
     private void BeginReceive()
     {
@@ -392,7 +396,7 @@ public sealed partial class TetherChannel
 
     private void Consume(ReadOnlySequence<byte> buffer, long length)
     {
-        _pipe.Reader.AdvanceTo(buffer.GetPosition(length));
+        InboundPipe.Reader.AdvanceTo(buffer.GetPosition(length));
         _consumed += length;
         ReturnCredit(length);
     }
@@ -454,13 +458,13 @@ public sealed partial class TetherChannel
             ReturnCredit(_written - _consumed);
             _outstandingToken = 0;
             ResetAccumulation();
-            _pipe.Reader.Complete();
+            InboundPipe.Reader.Complete();
         }
     }
 
     private void Flush()
     {
-        var flush = _pipe.Writer.FlushAsync();
+        var flush = InboundPipe.Writer.FlushAsync();
 
         // With no pause threshold a flush always completes synchronously; observe it anyway.
         if (flush.IsCompleted)

@@ -18,7 +18,6 @@ public sealed partial class TetherChannel : IAsyncDisposable
         OpenedByPeer = openedByPeer;
         _receiveWindow = receiveWindow;
         _receiveWindowRemaining = receiveWindow;
-        _pipe = new System.IO.Pipelines.Pipe(InboundPipeOptions);
     }
 
     /// <summary>The channel number (0 is the default channel both sides have).</summary>

@@ -134,7 +134,10 @@ public sealed partial class TetherConnection
             send.TryComplete(error);
         }
 
-        _accepted.Writer.TryComplete(error);
+        lock (_gate)
+        {
+            _accepted?.Writer.TryComplete(error);
+        }
         TetherMetrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", disconnection.ReasonCode));
         if (counted)
         {
@@ -146,11 +149,11 @@ public sealed partial class TetherConnection
         {
             case TransportEnding.Abort:
                 _transport.Abort();
-                _shutdown.Cancel();
+                StopLoops();
                 break;
             case TransportEnding.Graceful:
                 _transport.ShutdownSend();
-                _shutdown.Cancel();
+                StopLoops();
                 _transport.Dispose();
                 break;
             case TransportEnding.SendCloseFrame:
@@ -178,8 +181,15 @@ public sealed partial class TetherConnection
         {
         }
 
-        _shutdown.Cancel();
+        StopLoops();
         _transport.Dispose();
+    }
+
+    /// <summary>Cancels the loops' pending operations and wakes the write loop so it sees the end.</summary>
+    private void StopLoops()
+    {
+        _shutdown.Cancel();
+        _writeSignal.Set();
     }
 
     private async Task DiscardUntilEndOfStreamAsync(CancellationToken cancellationToken)

@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Tether.Diagnostics;
+using Tether.Internal;
 
 namespace Tether.Framing;
 
@@ -15,15 +15,17 @@ public sealed partial class TetherConnection : IFrameSink
 
     private async Task ReceiveLoopAsync()
     {
+        await Task.Yield(); // run on the thread pool, not inside EstablishAsync
         var size = _options.Transport.ReceiveBufferBytes;
         var token = _shutdown.Token;
         try
         {
             while (Volatile.Read(ref _terminated) == 0)
             {
-                // Wait with a zero-byte read: an idle connection holds no receive buffer.
-                await _transport.WaitForDataAsync(token).ConfigureAwait(false);
-                var buffer = ArrayPool<byte>.Shared.Rent(size);
+                // Wait with a zero-byte read: an idle connection holds no receive buffer. No cancellation token: the
+                // teardown disposes the transport, which ends the wait, and an idle registration would cost memory.
+                await _transport.WaitForDataAsync(CancellationToken.None).ConfigureAwait(false);
+                var buffer = TetherMemoryPool.Arrays.Rent(size);
                 try
                 {
                     int read;
@@ -42,11 +44,11 @@ public sealed partial class TetherConnection : IFrameSink
                         TetherMetrics.BytesReceived.Add(read);
                         _decoder.Decode(buffer.AsSpan(0, read), this);
                     }
-                    while (read == size && Volatile.Read(ref _terminated) == 0);
+                    while (read == size && _transport.HasBufferedData && Volatile.Read(ref _terminated) == 0);
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    TetherMemoryPool.Arrays.Return(buffer);
                 }
             }
         }
@@ -205,7 +207,7 @@ public sealed partial class TetherConnection : IFrameSink
             channel = new TetherChannel(this, id, openedByPeer: true, _options.ChannelWindow) { SendCredit = _peer.ChannelWindow };
             _channels.Add(id, channel);
             _peerChannels++;
-            _accepted.Writer.TryWrite(channel);
+            AcceptQueueLocked().Writer.TryWrite(channel);
             return channel;
         }
     }

@@ -23,6 +23,7 @@ public sealed partial class TetherConnection
     private readonly Queue<TetherChannel> _creditQueue = new();
     private readonly TaskCompletionSource _closeFrameWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _chunkSize;
+    private byte[]? _heartbeatBuffer;
     private WriteBudget _writeBudget;
     private bool _preambleSent;
     private bool _pingQueued;
@@ -213,6 +214,7 @@ public sealed partial class TetherConnection
 
     private async Task WriteLoopAsync()
     {
+        await Task.Yield(); // run on the thread pool, not inside EstablishAsync
         var token = _shutdown.Token;
         var completed = new List<PendingSend>();
         var bufferSize = Handshake.Size + FrameHeader.Size + _options.ChunkSize + ControlRoom;
@@ -220,19 +222,27 @@ public sealed partial class TetherConnection
         {
             while (true)
             {
-                await _writeSignal.WaitAsync(token).ConfigureAwait(false);
+                // No cancellation token on the idle wait (a registration per connection costs memory): the teardown
+                // sets the signal after cancelling, and the loop looks at the token when it wakes.
+                await _writeSignal.WaitAsync().ConfigureAwait(false);
+                token.ThrowIfCancellationRequested();
 
-                // The buffer is rented per burst and returned when there is nothing to write: idle connections hold none.
-                var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+                // The batch buffer is rented per burst and returned when there is nothing to write: idle connections
+                // hold none. Heartbeat-only batches use a 32-byte array of the connection's own, because the socket
+                // keeps a reference to the last buffer it sent, and an idle connection should not pin a pooled 64 KiB.
+                byte[]? rented = null;
                 try
                 {
                     while (true)
                     {
                         int length;
                         bool closeWritten;
+                        byte[] buffer;
                         lock (_gate)
                         {
-                            length = FillBatchLocked(buffer.AsSpan(0, bufferSize), completed, out closeWritten);
+                            var heartbeatOnly = _preambleSent && _ready.Count == 0 && _creditQueue.Count == 0 && !_closeQueued;
+                            buffer = heartbeatOnly ? (_heartbeatBuffer ??= new byte[2 * PingFrameSize]) : (rented ??= TetherMemoryPool.Arrays.Rent(bufferSize));
+                            length = FillBatchLocked(buffer.AsSpan(0, heartbeatOnly ? buffer.Length : bufferSize), completed, out closeWritten);
                             if (length == 0 && _drainWaiter is not null && NothingQueuedLocked())
                             {
                                 _drainWaiter.TrySetResult();
@@ -267,7 +277,10 @@ public sealed partial class TetherConnection
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    if (rented is not null)
+                    {
+                        TetherMemoryPool.Arrays.Return(rented);
+                    }
                 }
             }
         }
@@ -335,7 +348,7 @@ public sealed partial class TetherConnection
             credited.CreditToGrant = 0;
         }
 
-        if (_closeQueued)
+        if (_closeQueued && buffer.Length - used >= FrameHeader.Size + FrameDecoder.MaxControlPayload)
         {
             used += WriteCloseFrame(buffer[used..]);
             _closeQueued = false;

@@ -26,7 +26,7 @@ public sealed partial class TetherConnection : IAsyncDisposable
     private readonly TaskCompletionSource<Disconnection> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
     private readonly Dictionary<ushort, TetherChannel> _channels = [];
-    private readonly Channel<TetherChannel> _accepted = Channel.CreateUnbounded<TetherChannel>(new UnboundedChannelOptions { SingleWriter = true });
+    private Channel<TetherChannel>? _accepted; // created on first use: most connections never accept a channel
     private Handshake _peer;
     private long _bytesSent;
     private long _bytesReceived;
@@ -157,9 +157,15 @@ public sealed partial class TetherConnection : IAsyncDisposable
     /// <exception cref="ConnectionLostException">The connection ended.</exception>
     public async ValueTask<TetherChannel> AcceptChannelAsync(CancellationToken cancellationToken = default)
     {
+        Channel<TetherChannel> accepted;
+        lock (_gate)
+        {
+            accepted = AcceptQueueLocked();
+        }
+
         try
         {
-            return await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return await accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException e) when (e.InnerException is ConnectionLostException lost)
         {
@@ -173,9 +179,23 @@ public sealed partial class TetherConnection : IAsyncDisposable
 
     private void Start()
     {
-        _receiveLoop = Task.Run(ReceiveLoopAsync);
-        _writeLoop = Task.Run(WriteLoopAsync);
+        _receiveLoop = ReceiveLoopAsync();
+        _writeLoop = WriteLoopAsync();
         _writeSignal.Set(); // the preamble goes first
+    }
+
+    private Channel<TetherChannel> AcceptQueueLocked()
+    {
+        if (_accepted is null)
+        {
+            _accepted = Channel.CreateUnbounded<TetherChannel>(new UnboundedChannelOptions { SingleWriter = true });
+            if (_disconnection is { } ended)
+            {
+                _accepted.Writer.TryComplete(new ConnectionLostException(ended));
+            }
+        }
+
+        return _accepted;
     }
 
     private void OnEstablished()

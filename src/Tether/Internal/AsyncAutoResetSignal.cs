@@ -4,7 +4,8 @@ namespace Tether.Internal;
 
 /// <summary>
 /// An allocation-free auto-reset signal for exactly one waiter (the connection's write loop). <see cref="Set"/> may be
-/// called from any thread any number of times; a set that happens while nobody waits is remembered once.
+/// called from any thread any number of times; a set that happens while nobody waits is remembered once. There is no
+/// cancellation: whoever wants the waiter to stop sets the signal after recording why.
 /// </summary>
 internal sealed class AsyncAutoResetSignal : IValueTaskSource
 {
@@ -12,7 +13,6 @@ internal sealed class AsyncAutoResetSignal : IValueTaskSource
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private bool _signaled;
     private bool _waiting;
-    private CancellationTokenRegistration _registration;
 
     public void Set()
     {
@@ -21,7 +21,6 @@ internal sealed class AsyncAutoResetSignal : IValueTaskSource
             if (_waiting)
             {
                 _waiting = false;
-                _registration.Unregister(); // never Dispose under the lock: it waits for a running Cancel, which waits for the lock
                 _core.SetResult(true);
             }
             else
@@ -31,7 +30,7 @@ internal sealed class AsyncAutoResetSignal : IValueTaskSource
         }
     }
 
-    public ValueTask WaitAsync(CancellationToken cancellationToken)
+    public ValueTask WaitAsync()
     {
         lock (_gate)
         {
@@ -41,14 +40,8 @@ internal sealed class AsyncAutoResetSignal : IValueTaskSource
                 return ValueTask.CompletedTask;
             }
 
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return ValueTask.FromCanceled(cancellationToken);
-            }
-
             _core.Reset();
             _waiting = true;
-            _registration = cancellationToken.UnsafeRegister(static s => ((AsyncAutoResetSignal)s!).Cancel(), this);
             return new ValueTask(this, _core.Version);
         }
     }
@@ -59,16 +52,4 @@ internal sealed class AsyncAutoResetSignal : IValueTaskSource
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
-
-    private void Cancel()
-    {
-        lock (_gate)
-        {
-            if (_waiting)
-            {
-                _waiting = false;
-                _core.SetException(new OperationCanceledException());
-            }
-        }
-    }
 }

@@ -19,8 +19,11 @@ public interface ITransport : IDisposable
     /// connection holds no receive buffer while it waits.
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>A task that completes when a read will not block.</returns>
-    ValueTask WaitForDataAsync(CancellationToken cancellationToken);
+    /// <returns>A task that completes (with 0) when a read will not block.</returns>
+    ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken);
+
+    /// <summary>True when bytes are known to be waiting, so the next read will not block.</summary>
+    bool HasBufferedData => false;
 
     /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; returns 0 at end of stream.</summary>
     /// <param name="buffer">Destination.</param>

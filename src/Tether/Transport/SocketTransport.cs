@@ -29,9 +29,23 @@ public sealed class SocketTransport : ITransport
     public EndPoint? RemoteEndPoint { get; }
 
     /// <inheritdoc />
-    public async ValueTask WaitForDataAsync(CancellationToken cancellationToken)
+    public ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken) =>
+        _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
+
+    /// <inheritdoc />
+    public bool HasBufferedData
     {
-        await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        get
+        {
+            try
+            {
+                return _socket.Available > 0;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
     }
 
     /// <inheritdoc />

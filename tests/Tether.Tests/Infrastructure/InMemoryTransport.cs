@@ -83,10 +83,12 @@ public sealed class InMemoryTransport : ITransport
     /// <summary>Ends the inbound stream as if the peer sent FIN.</summary>
     public void InjectEndOfStream() => _inbound.Writer.Complete();
 
-    public async ValueTask WaitForDataAsync(CancellationToken cancellationToken)
+    public async ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
     {
         var result = await _inbound.Reader.ReadAsync(cancellationToken);
         _inbound.Reader.AdvanceTo(result.Buffer.Start, result.Buffer.Start);
+        ObjectDisposedException.ThrowIf(result.IsCanceled, this);
+        return 0;
     }
 
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -140,7 +142,8 @@ public sealed class InMemoryTransport : ITransport
     {
         if (Interlocked.Exchange(ref _closed, 1) == 0)
         {
-            _inbound.Reader.Complete();
+            // Like closing a socket: a pending wait ends (the reader itself must not be completed under a pending read).
+            _inbound.Reader.CancelPendingRead();
             ResumeSends();
         }
     }
