@@ -67,4 +67,35 @@ public sealed class SocketOptionsTests
         Assert.Null(shortInfo.BytesAcked);
         Assert.Null(TcpInfo.Parse(new byte[50]));
     }
+
+    [SkippableFact]
+    public async Task The_unsent_limit_rises_with_the_delivery_rate_on_a_fast_link()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "TCP_NOTSENT_LOWAT and TCP_INFO are Linux-only");
+        await using var listener = TetherListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        var accepting = listener.AcceptAsync().AsTask();
+        await using var client = await TetherConnector.ConnectAsync(listener.LocalEndPoint);
+        await using var server = await accepting;
+        var transport = (SocketTransport)client.Transport;
+        Assert.Equal(16 * 1024, transport.UnsentLimit);
+
+        var reading = Task.Run(async () =>
+        {
+            while (await server.DefaultChannel.ReceiveAsync() is { } message)
+            {
+                message.Dispose();
+            }
+        });
+        var payload = new byte[64 * 1024];
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (transport.UnsentLimit == 16 * 1024 && DateTime.UtcNow < deadline)
+        {
+            await client.DefaultChannel.SendAsync(payload);
+        }
+
+        // Loopback delivers gigabytes per second: 20 ms of that is far above the 16 KiB floor.
+        Assert.True(transport.UnsentLimit > 16 * 1024, $"unsent limit stayed at {transport.UnsentLimit}");
+        Assert.Equal(transport.UnsentLimit, TcpSocketConfigurator.ReadBack(transport.Socket).NotSentLowWatermark);
+        _ = reading;
+    }
 }

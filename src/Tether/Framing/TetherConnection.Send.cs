@@ -228,8 +228,9 @@ public sealed partial class TetherConnection
                 token.ThrowIfCancellationRequested();
 
                 // The batch buffer is rented per burst and returned when there is nothing to write: idle connections
-                // hold none. Heartbeat-only batches use a 32-byte array of the connection's own, because the socket
-                // keeps a reference to the last buffer it sent, and an idle connection should not pin a pooled 64 KiB.
+                // hold none. Batches of only the preamble and heartbeats use a small array of the connection's own,
+                // because the socket keeps a reference to the last buffer it sent, and an idle connection should not
+                // pin a pooled 64 KiB.
                 byte[]? rented = null;
                 try
                 {
@@ -240,8 +241,8 @@ public sealed partial class TetherConnection
                         byte[] buffer;
                         lock (_gate)
                         {
-                            var heartbeatOnly = _preambleSent && _ready.Count == 0 && _creditQueue.Count == 0 && !_closeQueued;
-                            buffer = heartbeatOnly ? (_heartbeatBuffer ??= new byte[2 * PingFrameSize]) : (rented ??= TetherMemoryPool.Arrays.Rent(bufferSize));
+                            var heartbeatOnly = _ready.Count == 0 && _creditQueue.Count == 0 && !_closeQueued;
+                            buffer = heartbeatOnly ? (_heartbeatBuffer ??= new byte[Handshake.Size + (2 * PingFrameSize)]) : (rented ??= TetherMemoryPool.Arrays.Rent(bufferSize));
                             length = FillBatchLocked(buffer.AsSpan(0, heartbeatOnly ? buffer.Length : bufferSize), completed, out closeWritten);
                             if (length == 0 && _drainWaiter is not null && NothingQueuedLocked())
                             {

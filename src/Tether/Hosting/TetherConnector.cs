@@ -33,6 +33,6 @@ public static class TetherConnector
             throw;
         }
 
-        return await TetherConnection.EstablishAsync(new SocketTransport(socket), ConnectionRole.Connector, options, cancellationToken).ConfigureAwait(false);
+        return await TetherConnection.EstablishAsync(new SocketTransport(socket, options.Transport.NotSentLowWatermark), ConnectionRole.Connector, options, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -113,7 +113,7 @@ public sealed partial class TetherListener : IAsyncDisposable
         try
         {
             TcpSocketConfigurator.Apply(socket, _options.Transport, _options.DeadTimeout, _logger);
-            var connection = await TetherConnection.EstablishAsync(new SocketTransport(socket), ConnectionRole.Listener, _options, _stop.Token).ConfigureAwait(false);
+            var connection = await TetherConnection.EstablishAsync(new SocketTransport(socket, _options.Transport.NotSentLowWatermark), ConnectionRole.Listener, _options, _stop.Token).ConfigureAwait(false);
             if (!_ready.Writer.TryWrite(connection))
             {
                 await connection.DisposeAsync().ConfigureAwait(false);

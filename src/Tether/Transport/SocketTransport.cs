@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -6,15 +7,31 @@ namespace Tether.Transport;
 /// <summary>An <see cref="ITransport"/> over a connected TCP <see cref="Socket"/>.</summary>
 public sealed class SocketTransport : ITransport
 {
+    private const int MaxUnsentLimit = 4 * 1024 * 1024;
+    private static readonly TimeSpan UnsentDrainTarget = TimeSpan.FromMilliseconds(20);
+    private static readonly long RetuneEvery = Stopwatch.Frequency / 10;
+
     private readonly Socket _socket;
+    private readonly int _unsentFloor;
+    private int _unsentLimit;
+    private long _nextRetune;
+    private long _sentSinceRetune;
     private int _disposed;
 
     /// <summary>Wraps a connected socket; the transport owns it from now on.</summary>
     /// <param name="socket">A connected stream socket.</param>
-    public SocketTransport(Socket socket)
+    /// <param name="notSentLowWatermark">
+    /// The TCP_NOTSENT_LOWAT already set on the socket (Linux), or null. When set, it is the floor of an adaptive limit:
+    /// while data flows the transport raises it to what the link delivers in about 20 ms (per the kernel's delivery
+    /// rate, up to 4 MiB), so fast links are not throttled by a small limit and slow links keep control frames close
+    /// to the wire.
+    /// </param>
+    public SocketTransport(Socket socket, int? notSentLowWatermark = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
         _socket = socket;
+        _unsentFloor = OperatingSystem.IsLinux() && notSentLowWatermark is > 0 ? notSentLowWatermark.Value : 0;
+        _unsentLimit = _unsentFloor;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
     }
@@ -55,12 +72,56 @@ public sealed class SocketTransport : ITransport
     /// <inheritdoc />
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
+        var sentTotal = buffer.Length;
         while (!buffer.IsEmpty)
         {
             var sent = await _socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             buffer = buffer[sent..];
         }
+
+        if (_unsentFloor > 0)
+        {
+            _sentSinceRetune += sentTotal;
+            RetuneUnsentLimit();
+        }
     }
+
+    /// <summary>
+    /// At most every 100 ms, and only after bulk data (four times the floor) went out so the rate is worth trusting:
+    /// size TCP_NOTSENT_LOWAT to ~20 ms of the kernel's measured delivery rate.
+    /// </summary>
+    private void RetuneUnsentLimit()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (now < _nextRetune || _sentSinceRetune < 4L * _unsentFloor)
+        {
+            return;
+        }
+
+        _nextRetune = now + RetuneEvery;
+        _sentSinceRetune = 0;
+        if (TcpInfo.Read(_socket)?.DeliveryRate is not { } rate)
+        {
+            return;
+        }
+
+        var wanted = (int)Math.Clamp(rate * UnsentDrainTarget.TotalSeconds, _unsentFloor, MaxUnsentLimit);
+        if (wanted >= _unsentLimit * 2 || wanted <= _unsentLimit / 2)
+        {
+            try
+            {
+                TcpSocketConfigurator.SetNotSentLowWatermark(_socket, wanted);
+                _unsentLimit = wanted;
+            }
+            catch (SocketException)
+            {
+                _nextRetune = long.MaxValue; // not supported after all: stop trying
+            }
+        }
+    }
+
+    /// <summary>The current TCP_NOTSENT_LOWAT this transport keeps (0 when not managed).</summary>
+    public int UnsentLimit => _unsentLimit;
 
     /// <inheritdoc />
     public void ShutdownSend()

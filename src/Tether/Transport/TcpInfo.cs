@@ -21,6 +21,7 @@ namespace Tether.Transport;
 /// <param name="BytesReceived">Bytes received from the peer.</param>
 /// <param name="NotSentBytes">Bytes queued in the socket and not yet sent.</param>
 /// <param name="MinRoundTripTime">Minimum RTT seen.</param>
+/// <param name="DeliveryRate">The kernel's estimate of the recent delivery rate, bytes per second.</param>
 public sealed record TcpInfo(
     byte State,
     byte Retransmits,
@@ -35,7 +36,8 @@ public sealed record TcpInfo(
     ulong? BytesAcked,
     ulong? BytesReceived,
     uint? NotSentBytes,
-    TimeSpan? MinRoundTripTime)
+    TimeSpan? MinRoundTripTime,
+    ulong? DeliveryRate)
 {
     private const int TcpInfoOption = 11;
     private const int IpProtoTcp = 6;
@@ -91,7 +93,8 @@ public sealed record TcpInfo(
             BytesAcked: info.Length >= 128 ? U64(info, 120) : null,
             BytesReceived: info.Length >= 136 ? U64(info, 128) : null,
             NotSentBytes: info.Length >= 148 ? U32(info, 144) : null,
-            MinRoundTripTime: info.Length >= 152 ? Micros(U32(info, 148)) : null);
+            MinRoundTripTime: info.Length >= 152 ? Micros(U32(info, 148)) : null,
+            DeliveryRate: info.Length >= 168 ? U64(info, 160) : null);
     }
 
     private static uint U32(ReadOnlySpan<byte> b, int offset) => BitConverter.IsLittleEndian

@@ -97,6 +97,11 @@ public static partial class TcpSocketConfigurator
         return new EffectiveSocketOptions(socket.NoDelay, keepalive, idle, interval, count, userTimeout, lowat);
     }
 
+    /// <summary>Sets TCP_NOTSENT_LOWAT (Linux).</summary>
+    /// <param name="socket">The socket.</param>
+    /// <param name="bytes">The limit.</param>
+    internal static void SetNotSentLowWatermark(Socket socket, int bytes) => SetInt(socket, TcpNotSentLowWatermarkOption, bytes);
+
     private static void SetInt(Socket socket, int option, int value)
     {
         Span<byte> bytes = stackalloc byte[sizeof(int)];
