@@ -17,10 +17,10 @@ public sealed class SocketOptionsTests
             DeadTimeout = TimeSpan.FromSeconds(9),
             Transport = { NotSentLowWatermark = 16 * 1024 },
         };
-        await using var listener = TetherListener.Start(new IPEndPoint(IPAddress.Loopback, 0), options);
-        var accepting = listener.AcceptAsync().AsTask();
-        await using var client = await TetherConnector.ConnectAsync(listener.LocalEndPoint, options);
-        await using var server = await accepting;
+        var (listener, client, server) = await LoopbackPairAsync(options);
+        await using var listenerScope = listener;
+        await using var clientScope = client;
+        await using var serverScope = server;
 
         foreach (var connection in new[] { client, server })
         {
@@ -43,10 +43,10 @@ public sealed class SocketOptionsTests
     public async Task Tcp_info_is_read_with_its_length_checked()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "TCP_INFO is Linux-only");
-        await using var listener = TetherListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        var accepting = listener.AcceptAsync().AsTask();
-        await using var client = await TetherConnector.ConnectAsync(listener.LocalEndPoint);
-        await using var server = await accepting;
+        var (listener, client, server) = await LoopbackPairAsync(new TetherConnectionOptions());
+        await using var listenerScope = listener;
+        await using var clientScope = client;
+        await using var serverScope = server;
         await client.DefaultChannel.SendAsync(new byte[100_000]);
         using (var message = (await server.DefaultChannel.ReceiveAsync())!.Value)
         {
@@ -72,10 +72,10 @@ public sealed class SocketOptionsTests
     public async Task The_unsent_limit_rises_with_the_delivery_rate_on_a_fast_link()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "TCP_NOTSENT_LOWAT and TCP_INFO are Linux-only");
-        await using var listener = TetherListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        var accepting = listener.AcceptAsync().AsTask();
-        await using var client = await TetherConnector.ConnectAsync(listener.LocalEndPoint);
-        await using var server = await accepting;
+        var (listener, client, server) = await LoopbackPairAsync(new TetherConnectionOptions());
+        await using var listenerScope = listener;
+        await using var clientScope = client;
+        await using var serverScope = server;
         var transport = (SocketTransport)client.Transport;
         Assert.Equal(16 * 1024, transport.UnsentLimit);
 
@@ -97,5 +97,13 @@ public sealed class SocketOptionsTests
         Assert.True(transport.UnsentLimit > 16 * 1024, $"unsent limit stayed at {transport.UnsentLimit}");
         Assert.Equal(transport.UnsentLimit, TcpSocketConfigurator.ReadBack(transport.Socket).NotSentLowWatermark);
         _ = reading;
+    }
+
+    private static async Task<(TetherListener Listener, TetherConnection Client, TetherConnection Server)> LoopbackPairAsync(TetherConnectionOptions options)
+    {
+        var listener = TetherListener.Start(new IPEndPoint(IPAddress.Loopback, 0), options);
+        var accepting = listener.AcceptAsync().AsTask();
+        var client = await TetherConnector.ConnectAsync(listener.LocalEndPoint, options);
+        return (listener, client, await accepting);
     }
 }
