@@ -103,7 +103,9 @@ public sealed partial class TetherListener : IAsyncDisposable
                 continue;
             }
 
-            _ = HandshakeAsync(accepted);
+            // Off the accept loop's continuation: started from there, every connection's loops were measured to
+            // retain ~4 KB more (10,000 idle connections); from a fresh work item they do not.
+            _ = Task.Run(() => HandshakeAsync(accepted));
         }
     }
 
