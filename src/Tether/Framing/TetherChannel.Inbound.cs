@@ -289,7 +289,11 @@ public sealed partial class TetherChannel
                 return;
             }
 
-            InboundPipe.Writer.Write(payload);
+            // One segment for the whole piece (frames are at most MaxFramePayload): the Write extension would copy in
+            // minimum-segment-sized steps, renting a buffer for each.
+            var writer = InboundPipe.Writer;
+            payload.CopyTo(writer.GetSpan(payload.Length));
+            writer.Advance(payload.Length);
             _written += payload.Length;
         }
     }
