@@ -1,6 +1,6 @@
-using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Tether.Diagnostics;
+using Tether.Internal;
 
 namespace Tether.Framing;
 
@@ -170,6 +170,7 @@ public sealed partial class TetherConnection
         // The peer may not be reading; give the CLOSE frame a moment, never more. Meanwhile keep reading (and
         // discarding) until the peer's FIN: closing a socket with unread input sends RST, which can destroy the CLOSE
         // frame still in our send buffer before the peer reads it.
+        // Nobody awaits this task, so whatever the transport throws must not skip the cleanup.
         using var deadline = new CancellationTokenSource(CloseFrameGrace, _time);
         try
         {
@@ -177,12 +178,15 @@ public sealed partial class TetherConnection
             await _receiveLoop.WaitAsync(deadline.Token).ConfigureAwait(false);
             await DiscardUntilEndOfStreamAsync(deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        catch (Exception)
         {
+            // Timed out, or the transport failed: either way the connection is over.
         }
-
-        StopLoops();
-        _transport.Dispose();
+        finally
+        {
+            StopLoops();
+            _transport.Dispose();
+        }
     }
 
     /// <summary>Cancels the loops' pending operations and wakes the write loop so it sees the end.</summary>
@@ -194,7 +198,7 @@ public sealed partial class TetherConnection
 
     private async Task DiscardUntilEndOfStreamAsync(CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var buffer = TetherMemoryPool.Arrays.Rent(16 * 1024);
         try
         {
             for (long total = 0; total < MaxDiscardAfterClose;)
@@ -210,7 +214,7 @@ public sealed partial class TetherConnection
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            TetherMemoryPool.Arrays.Return(buffer);
         }
     }
 }
