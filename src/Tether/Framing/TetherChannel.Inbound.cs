@@ -46,8 +46,7 @@ public sealed partial class TetherChannel
         BeginReceive();
         if (_skipCurrent && !await DiscardAbandonedAsync(cancellationToken).ConfigureAwait(false))
         {
-            EndOfChannel(partial: true);
-            return null;
+            throw EndedInsideMessage();
         }
 
         var reader = InboundPipe.Reader;
@@ -55,9 +54,8 @@ public sealed partial class TetherChannel
         {
             // A message whose bytes are all consumed already (an empty one, or the tail END of an accumulated one)
             // needs no read: the wake-up that announced its mark may have been taken by an earlier read.
-            if (PeekMark() is { } ready && ready.End == _consumed)
+            if (TryTakeReachedMark(out var ready))
             {
-                DequeueMark();
                 if (ready.Aborted)
                 {
                     ResetAccumulation();
@@ -103,7 +101,12 @@ public sealed partial class TetherChannel
             if (result.IsCompleted)
             {
                 reader.AdvanceTo(buffer.End);
-                EndOfChannel(partial: buffer.Length > 0 || _accumulated is not null);
+                if (buffer.Length > 0 || _accumulated is not null)
+                {
+                    throw EndedInsideMessage();
+                }
+
+                EndOfChannel();
                 return null;
             }
 
@@ -132,15 +135,14 @@ public sealed partial class TetherChannel
         BeginReceive();
         if (_skipCurrent && !await DiscardAbandonedAsync(cancellationToken).ConfigureAwait(false))
         {
-            EndOfChannel(partial: true);
-            return null;
+            throw EndedInsideMessage();
         }
 
         var result = await InboundPipe.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (result.Buffer.IsEmpty && PeekMark() is null && result.IsCompleted)
         {
             InboundPipe.Reader.AdvanceTo(result.Buffer.End);
-            EndOfChannel(partial: false);
+            EndOfChannel();
             return null;
         }
 
@@ -158,9 +160,8 @@ public sealed partial class TetherChannel
         while (true)
         {
             // Check for the end before reading: the wake-up for an END without data may have gone to an earlier read.
-            if (PeekMark() is { } end && end.End == _consumed)
+            if (TryTakeReachedMark(out var end))
             {
-                DequeueMark();
                 _outstandingToken = 0;
                 return end.Aborted ? throw new IOException("The sender aborted the message.") : 0;
             }
@@ -187,8 +188,7 @@ public sealed partial class TetherChannel
             {
                 reader.AdvanceTo(buffer.End);
                 _outstandingToken = 0;
-                EndOfChannel(partial: true);
-                throw new IOException("The channel ended inside a message.");
+                throw EndedInsideMessage();
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End);
@@ -203,9 +203,8 @@ public sealed partial class TetherChannel
         var reader = InboundPipe.Reader;
         while (true)
         {
-            if (PeekMark() is { } end && end.End == _consumed)
+            if (TryTakeReachedMark(out _))
             {
-                DequeueMark();
                 _skipCurrent = false;
                 return true;
             }
@@ -367,19 +366,21 @@ public sealed partial class TetherChannel
         }
     }
 
-    /// <summary>The channel's inbound side has ended: throws if it ended badly, returns if this is a clean end.</summary>
-    private void EndOfChannel(bool partial)
+    /// <summary>The inbound side ended between messages: a clean end, unless the connection failed.</summary>
+    private void EndOfChannel()
     {
         ResetAccumulation();
         if (_failure is { } failure)
         {
             throw new ConnectionLostException(failure);
         }
+    }
 
-        if (partial)
-        {
-            throw new IOException($"Channel {Id} ended inside a message.");
-        }
+    /// <summary>The inbound side ended inside a message: the error to throw.</summary>
+    private Exception EndedInsideMessage()
+    {
+        ResetAccumulation();
+        return _failure is { } failure ? new ConnectionLostException(failure) : new IOException($"Channel {Id} ended inside a message.");
     }
 
     private MessageMark? PeekMark()
@@ -387,6 +388,24 @@ public sealed partial class TetherChannel
         lock (_marks)
         {
             return _marks.TryPeek(out var mark) ? mark : null;
+        }
+    }
+
+    /// <summary>
+    /// Takes the next message boundary if everything before it is already consumed. Readers check this before they
+    /// wait: the wake-up that announced a boundary without new bytes may have been taken by an earlier read.
+    /// </summary>
+    private bool TryTakeReachedMark(out MessageMark mark)
+    {
+        lock (_marks)
+        {
+            if (_marks.TryPeek(out mark) && mark.End == _consumed)
+            {
+                _marks.Dequeue();
+                return true;
+            }
+
+            return false;
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Text;
+using System.Text.Unicode;
 using Tether.Diagnostics;
 using Tether.Internal;
 
@@ -494,7 +494,7 @@ public sealed partial class TetherConnection
     {
         // Fits as much of the reason as 1024 UTF-8 bytes hold, cut at a character boundary.
         var text = buffer.Slice(FrameHeader.Size + 1, FrameDecoder.MaxCloseReasonBytes);
-        System.Text.Unicode.Utf8.FromUtf16(_closeReason, text, out _, out var reasonBytes);
+        Utf8.FromUtf16(_closeReason, text, out _, out var reasonBytes);
         new FrameHeader(1 + reasonBytes, FrameType.Close, FrameFlags.None, 0).Write(buffer);
         buffer[FrameHeader.Size] = (byte)_closeCode;
         return FrameHeader.Size + 1 + reasonBytes;
