@@ -11,7 +11,7 @@ public static class TetherMetrics
     /// <summary>The meter name.</summary>
     public const string MeterName = "Tether";
 
-    private static readonly Meter Meter = new(MeterName, "1.0");
+    internal static Meter Meter { get; } = new(MeterName, "1.0");
 
     /// <summary>Connections currently open (after handshake, until disconnect).</summary>
     public static UpDownCounter<long> ActiveConnections { get; } = Meter.CreateUpDownCounter<long>("tether.connections.active", "{connection}", "Open connections.");

@@ -97,6 +97,17 @@ public sealed partial class TetherConnection
     /// <param name="detail">Why, for logs and the peer's view.</param>
     public void Abort(string detail = "aborted by this side") => Terminate(DisconnectReason.LocalClose, detail, TransportEnding.Abort);
 
+    /// <summary>
+    /// Ends the connection because a layer above framing received bytes that break its protocol: logged, CLOSE sent
+    /// with the violation code, then the transport is shut down.
+    /// </summary>
+    /// <param name="detail">What was wrong.</param>
+    internal void FailProtocol(string detail)
+    {
+        Log.Violation(_logger, RemoteEndPoint, detail);
+        Terminate(DisconnectReason.ProtocolViolation, detail, TransportEnding.SendCloseFrame, CloseCode.ProtocolViolation);
+    }
+
     private void Terminate(DisconnectReason reason, string detail, TransportEnding ending, CloseCode closeCode = CloseCode.Normal)
     {
         if (Interlocked.CompareExchange(ref _terminated, 1, 0) != 0)

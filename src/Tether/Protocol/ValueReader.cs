@@ -1,0 +1,351 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Numerics;
+using Nerdbank.MessagePack;
+
+namespace Tether.Protocol;
+
+/// <summary>
+/// Reads one message's values into the types the receiving code declared (a parameter type, a call's result type),
+/// or into natural .NET types where it declared <see cref="object"/>. Every limit is checked before anything is
+/// allocated from a length read off the wire.
+/// </summary>
+internal sealed class ValueReader
+{
+    private static readonly object UnderConstruction = new();
+    private static readonly ConcurrentDictionary<Type, CollectionPlan?> ListPlans = new();
+    private static readonly ConcurrentDictionary<Type, Type?> MapTypes = new();
+
+    private readonly TypeRegistry _types;
+    private readonly IReferenceCodec? _references;
+    private readonly SerializationLimits _limits;
+    private List<object?>? _objects;
+    private int _depth;
+
+    public ValueReader(TypeRegistry types, IReferenceCodec? references, SerializationLimits limits)
+    {
+        _types = types;
+        _references = references;
+        _limits = limits;
+    }
+
+    /// <summary>Reads one value as a <paramref name="target"/>.</summary>
+    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
+    public object? Read(ref MessagePackReader reader, Type target)
+    {
+        if (++_depth > _limits.MaxDepth)
+        {
+            throw new TetherSerializationException($"The value nests deeper than the limit of {_limits.MaxDepth} levels.");
+        }
+
+        try
+        {
+            return Fit(ReadCore(ref reader, target), target);
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentException or InvalidCastException or FormatException)
+        {
+            throw new TetherSerializationException($"Malformed value: {e.Message}", e);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    /// <summary>Reads an array header and checks it against the limits and the bytes left.</summary>
+    public int ReadArrayHeader(ref MessagePackReader reader)
+    {
+        var count = reader.ReadArrayHeader();
+        CheckCount(ref reader, count, 1);
+        return count;
+    }
+
+    private object? ReadCore(ref MessagePackReader reader, Type target)
+    {
+        switch (reader.NextMessagePackType)
+        {
+            case MessagePackType.Nil:
+                reader.ReadNil();
+                return null;
+            case MessagePackType.Boolean:
+                return reader.ReadBoolean();
+            case MessagePackType.Integer:
+                return reader.NextCode == MessagePackCode.UInt64 ? Numbers.FromUInt64(reader.ReadUInt64(), target) : Numbers.FromInt64(reader.ReadInt64(), target);
+            case MessagePackType.Float:
+                return Numbers.FromDouble(reader.ReadDouble(), target);
+            case MessagePackType.String:
+                var text = reader.ReadString();
+                return Underlying(target) == typeof(char) && text is { Length: 1 } ? text[0] : text;
+            case MessagePackType.Binary:
+                var bytes = reader.ReadBytes()?.ToArray() ?? [];
+                return Underlying(target) == typeof(ReadOnlyMemory<byte>) ? new ReadOnlyMemory<byte>(bytes)
+                    : Underlying(target) == typeof(Memory<byte>) ? new Memory<byte>(bytes) : bytes;
+            case MessagePackType.Array:
+                return ReadArray(ref reader, target);
+            case MessagePackType.Map:
+                return ReadMap(ref reader, target);
+            case MessagePackType.Extension:
+                return ReadExtension(ref reader, target);
+            default:
+                throw new TetherSerializationException($"Unexpected MessagePack code 0x{reader.NextCode:x2}.");
+        }
+    }
+
+    private object ReadArray(ref MessagePackReader reader, Type target)
+    {
+        var peek = reader.CreatePeekReader();
+        if (peek.ReadArrayHeader() > 0 && peek.NextMessagePackType == MessagePackType.Extension)
+        {
+            var marker = peek.ReadExtensionHeader();
+            if (marker.Length == 0 && marker.TypeCode == ValueTag.Copy)
+            {
+                return ReadCopyable(ref reader);
+            }
+
+            if (marker.Length == 0 && marker.TypeCode == ValueTag.NewCache)
+            {
+                reader.ReadArrayHeader();
+                reader.ReadExtensionHeader();
+                return (_references ?? throw NoReferences()).ReadNewCache(ref reader, this);
+            }
+        }
+
+        var count = ReadArrayHeader(ref reader);
+        var plan = ListPlans.GetOrAdd(target, CollectionPlan.For)
+            ?? throw new TetherSerializationException($"Expected {target}, got a list.");
+        var collection = plan.Create(count);
+        Remember(collection);
+        for (var i = 0; i < count; i++)
+        {
+            plan.Add(collection, i, Read(ref reader, plan.ElementType));
+        }
+
+        return collection;
+    }
+
+    private object ReadMap(ref MessagePackReader reader, Type target)
+    {
+        var count = reader.ReadMapHeader();
+        CheckCount(ref reader, count, 2);
+        var mapType = MapTypes.GetOrAdd(target, MapTypeFor) ?? throw new TetherSerializationException($"Expected {target}, got a dictionary.");
+        var map = (System.Collections.IDictionary)Activator.CreateInstance(mapType, count)!;
+        Remember(map);
+        var arguments = mapType.GetGenericArguments();
+        for (var i = 0; i < count; i++)
+        {
+            var key = Read(ref reader, arguments[0]) ?? throw new TetherSerializationException("A dictionary key is null.");
+            map.Add(key, Read(ref reader, arguments[1]));
+        }
+
+        return map;
+    }
+
+    private object ReadCopyable(ref MessagePackReader reader)
+    {
+        if (reader.ReadArrayHeader() != 3)
+        {
+            throw new TetherSerializationException("A copyable must be [marker, name, fields].");
+        }
+
+        reader.ReadExtensionHeader();
+        var name = reader.ReadString() ?? string.Empty;
+        if (!_types.TryGetCopyable(name, out var shape))
+        {
+            throw new TetherSerializationException($"The type '{name}' is not registered here as a copyable (TypeRegistry.AddCopyable); it was refused.");
+        }
+
+        var count = reader.ReadMapHeader();
+        CheckCount(ref reader, count, 2);
+        if (shape.CreatedBeforeMembers)
+        {
+            var instance = shape.CreateEmpty();
+            Remember(instance);
+            for (var i = 0; i < count; i++)
+            {
+                var field = reader.ReadString() ?? string.Empty;
+                if (shape.TryGetMember(field, out var member))
+                {
+                    member.Set!(instance, Read(ref reader, member.Type));
+                }
+                else
+                {
+                    Read(ref reader, typeof(object)); // a field this version does not know: tolerated, dropped
+                }
+            }
+
+            return instance;
+        }
+
+        var index = Remember(UnderConstruction);
+        var values = new Dictionary<CopyableMember, object?>();
+        for (var i = 0; i < count; i++)
+        {
+            var field = reader.ReadString() ?? string.Empty;
+            if (shape.TryGetMember(field, out var member))
+            {
+                values[member] = Read(ref reader, member.Type);
+            }
+            else
+            {
+                Read(ref reader, typeof(object));
+            }
+        }
+
+        var built = shape.Construct(values);
+        _objects![index] = built;
+        return built;
+    }
+
+    private object ReadExtension(ref MessagePackReader reader, Type target)
+    {
+        var header = reader.ReadExtensionHeader();
+        if (header.TypeCode == ValueTag.Timestamp)
+        {
+            var time = reader.ReadDateTime(header);
+            return Underlying(target) == typeof(DateTimeOffset) ? new DateTimeOffset(time) : time;
+        }
+
+        if (header.Length > _limits.MaxScalarExtensionLength || header.Length > reader.Sequence.Length - reader.Consumed)
+        {
+            throw new TetherSerializationException($"An extension of {header.Length} bytes is longer than allowed or than the message.");
+        }
+
+        Span<byte> data = stackalloc byte[(int)header.Length];
+        reader.ReadRaw(header.Length).MsgPack.CopyTo(data);
+        switch (header.TypeCode)
+        {
+            case ValueTag.Reference or ValueTag.Yours or ValueTag.Cached when data.Length == 4:
+                return (_references ?? throw NoReferences()).Resolve(header.TypeCode, BinaryPrimitives.ReadUInt32BigEndian(data));
+            case ValueTag.Backref when data.Length == 4:
+                var index = BinaryPrimitives.ReadUInt32BigEndian(data);
+                if (_objects is null || index >= _objects.Count)
+                {
+                    throw new TetherSerializationException($"Reference to object #{index}, which was not sent before it.");
+                }
+
+                return ReferenceEquals(_objects[(int)index], UnderConstruction)
+                    ? throw new TetherSerializationException("A cycle runs through a copyable built by its constructor; give the type settable properties (and a parameterless constructor) to send cyclic graphs.")
+                    : _objects[(int)index]!;
+            case ValueTag.BigInteger:
+                return Numbers.FromBigInteger(new BigInteger(data, isUnsigned: false, isBigEndian: false), target);
+            case ValueTag.Guid when data.Length == 16:
+                return new Guid(data);
+            case ValueTag.TimeSpan when data.Length == 8:
+                return TimeSpan.FromTicks(BinaryPrimitives.ReadInt64BigEndian(data));
+            default:
+                throw new TetherSerializationException($"Unknown or malformed extension {header.TypeCode} ({header.Length} bytes).");
+        }
+    }
+
+    private object? Fit(object? value, Type target)
+    {
+        if (value is null)
+        {
+            return target.IsValueType && Nullable.GetUnderlyingType(target) is null
+                ? throw new TetherSerializationException($"Expected {target}, got null.")
+                : null;
+        }
+
+        if (target == typeof(object) || target.IsInstanceOfType(value))
+        {
+            return value;
+        }
+
+        if (_references is not null && _references.TryAdapt(value, target, out var adapted))
+        {
+            return adapted;
+        }
+
+        throw new TetherSerializationException($"Expected {target}, got {value.GetType()}.");
+    }
+
+    private int Remember(object value)
+    {
+        _objects ??= [];
+        _objects.Add(value);
+        return _objects.Count - 1;
+    }
+
+    private void CheckCount(ref MessagePackReader reader, int count, int minimumBytesEach)
+    {
+        if (count > _limits.MaxCollectionLength)
+        {
+            throw new TetherSerializationException($"A collection of {count} items exceeds the limit of {_limits.MaxCollectionLength}.");
+        }
+
+        if ((long)count * minimumBytesEach > reader.Sequence.Length - reader.Consumed)
+        {
+            throw new TetherSerializationException($"A collection claims {count} items, more than the message holds.");
+        }
+    }
+
+    private static Type Underlying(Type type) => Nullable.GetUnderlyingType(type) ?? type;
+
+    private static TetherSerializationException NoReferences() => new("References cannot be read here.");
+
+    private static Type? MapTypeFor(Type target)
+    {
+        if (target == typeof(object) || target == typeof(System.Collections.IDictionary))
+        {
+            return typeof(Dictionary<object, object?>);
+        }
+
+        if (target.IsGenericType)
+        {
+            var definition = target.GetGenericTypeDefinition();
+            if (definition == typeof(Dictionary<,>) || definition == typeof(IDictionary<,>) || definition == typeof(IReadOnlyDictionary<,>))
+            {
+                return typeof(Dictionary<,>).MakeGenericType(target.GetGenericArguments());
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>How to build and fill the collection a target type asks for.</summary>
+    private sealed record CollectionPlan(Type ElementType, Func<int, object> Create, Action<object, int, object?> Add)
+    {
+        public static CollectionPlan? For(Type target)
+        {
+            if (target == typeof(object) || target == typeof(System.Collections.IList) || target == typeof(System.Collections.IEnumerable) || target == typeof(System.Collections.ICollection))
+            {
+                return ListOf(typeof(object));
+            }
+
+            if (target.IsArray && target.GetArrayRank() == 1)
+            {
+                var element = target.GetElementType()!;
+                return new CollectionPlan(element, count => Array.CreateInstance(element, count), static (array, i, item) => ((Array)array).SetValue(item, i));
+            }
+
+            if (!target.IsGenericType || target.GetGenericArguments().Length != 1)
+            {
+                return null;
+            }
+
+            var definition = target.GetGenericTypeDefinition();
+            var argument = target.GetGenericArguments()[0];
+            if (definition == typeof(List<>) || definition == typeof(IList<>) || definition == typeof(ICollection<>) || definition == typeof(IEnumerable<>)
+                || definition == typeof(IReadOnlyList<>) || definition == typeof(IReadOnlyCollection<>))
+            {
+                return ListOf(argument);
+            }
+
+            if (definition == typeof(HashSet<>) || definition == typeof(ISet<>) || definition == typeof(IReadOnlySet<>))
+            {
+                var setType = typeof(HashSet<>).MakeGenericType(argument);
+                var add = setType.GetMethod(nameof(HashSet<int>.Add))!;
+                return new CollectionPlan(argument, _ => Activator.CreateInstance(setType)!, (set, _, item) => add.Invoke(set, [item]));
+            }
+
+            return null;
+        }
+
+        private static CollectionPlan ListOf(Type element)
+        {
+            var listType = typeof(List<>).MakeGenericType(element);
+            return new CollectionPlan(element, count => Activator.CreateInstance(listType, count)!, static (list, _, item) => ((System.Collections.IList)list).Add(item));
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using Nerdbank.MessagePack;
+using Tether.Protocol;
+
+namespace Tether.Remoting;
+
+/// <summary>Calls this side makes: each waits in the pending table until exactly one of answer, error, cancel or loss settles it.</summary>
+public sealed partial class TetherSession
+{
+    private readonly Dictionary<uint, PendingCall> _pending = [];
+    private uint _lastCallId;
+
+    internal Task<T> CallAsync<T>(uint target, string method, object?[] arguments, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        var call = new PendingCall<T>();
+        uint callId;
+        lock (_gate)
+        {
+            if (_disconnection is { } lost)
+            {
+                return Task.FromException<T>(new ConnectionLostException(lost));
+            }
+
+            if (_pending.Count >= _options.MaxOutstandingCalls)
+            {
+                return Task.FromException<T>(new TetherLimitException($"{_pending.Count} calls are already waiting for answers on this connection (RemotingOptions.MaxOutstandingCalls = {_options.MaxOutstandingCalls})."));
+            }
+
+            do
+            {
+                callId = ++_lastCallId;
+            }
+            while (callId == 0 || _pending.ContainsKey(callId));
+
+            _pending.Add(callId, call);
+            RemotingCounters.OutstandingCalls.Add(1);
+        }
+
+        Task sent;
+        try
+        {
+            sent = SendMessage((callId, target, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, uint Target, string Method, object?[] Arguments) call) =>
+            {
+                writer.WriteArrayHeader(5);
+                writer.Write((byte)MessageKind.Call);
+                writer.Write(call.CallId);
+                writer.Write(call.Target);
+                writer.Write(call.Method);
+                values.WriteArray(ref writer, call.Arguments);
+            });
+        }
+        catch (Exception e)
+        {
+            Settle(callId)?.TrySetException(e);
+            return call.Task;
+        }
+
+        if (!sent.IsCompleted)
+        {
+            _ = sent.ContinueWith(
+                static (t, state) =>
+                {
+                    var (session, id) = ((TetherSession, uint))state!;
+                    if (t.Exception?.InnerException is { } error and not ConnectionLostException)
+                    {
+                        session.Settle(id)?.TrySetException(error);
+                    }
+                },
+                (this, callId),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+        else if (sent.Exception?.InnerException is { } failed and not ConnectionLostException)
+        {
+            Settle(callId)?.TrySetException(failed);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            call.Registration = cancellationToken.UnsafeRegister(
+                static (state, token) =>
+                {
+                    var (session, id) = ((TetherSession, uint))state!;
+                    session.CancelCall(id, token);
+                },
+                (this, callId));
+            if (call.Task.IsCompleted)
+            {
+                call.Registration.Dispose(); // settled before the registration existed
+            }
+        }
+
+        return call.Task;
+    }
+
+    /// <summary>Takes a call out of the pending table; only the one who gets it may complete it.</summary>
+    private PendingCall? Settle(uint callId)
+    {
+        lock (_gate)
+        {
+            if (_pending.Remove(callId, out var call))
+            {
+                RemotingCounters.OutstandingCalls.Add(-1);
+                return call;
+            }
+        }
+
+        return null;
+    }
+
+    private void CancelCall(uint callId, CancellationToken token)
+    {
+        if (Settle(callId) is not { } call)
+        {
+            return;
+        }
+
+        call.TrySetCanceled(token);
+        Post(callId, static (ref MessagePackWriter writer, ValueWriter _, uint id) =>
+        {
+            writer.WriteArrayHeader(2);
+            writer.Write((byte)MessageKind.Cancel);
+            writer.Write(id);
+        });
+    }
+
+    private void HandleAnswer(ref MessagePackReader reader)
+    {
+        var call = Settle(reader.ReadUInt32());
+        var values = NewValueReader();
+        try
+        {
+            // A call cancelled meanwhile still has its answer read: references in it must be counted to be released.
+            var result = values.Read(ref reader, call?.ResultType ?? typeof(object));
+            if (call is null)
+            {
+                ReleaseMessageReplicas();
+                (result as IDisposable)?.Dispose();
+                return;
+            }
+
+            call.TrySetResult(result);
+        }
+        catch (TetherSerializationException e)
+        {
+            ReleaseMessageReplicas();
+            call?.TrySetException(e);
+        }
+    }
+
+    private void HandleError(ref MessagePackReader reader)
+    {
+        var call = Settle(reader.ReadUInt32());
+        var type = reader.ReadString() ?? "Unknown";
+        var message = reader.ReadString() ?? string.Empty;
+        var detail = reader.TryReadNil() ? null : reader.ReadString();
+        call?.TrySetException(new RemoteCallException(type, message, detail));
+    }
+}

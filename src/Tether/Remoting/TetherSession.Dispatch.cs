@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Logging;
+using Nerdbank.MessagePack;
+using Tether.Protocol;
+
+namespace Tether.Remoting;
+
+/// <summary>
+/// Calls the peer makes here. Each method starts on the receive loop in arrival order (as in PB); what it awaits runs
+/// on, and the answer is sent when it completes. A refused call gets an error answer; the connection stays up.
+/// </summary>
+public sealed partial class TetherSession
+{
+    private readonly Dictionary<uint, CancellationTokenSource?> _incoming = [];
+
+    private void HandleCall(ref MessagePackReader reader)
+    {
+        var callId = reader.ReadUInt32();
+        var target = reader.ReadUInt32();
+        var name = reader.ReadString() ?? string.Empty;
+        if (!TryGetExport(target, out var export))
+        {
+            Refuse(callId, "Tether.NoSuchObject", $"No object #{target} is exported on this connection (released, or never sent).");
+            return;
+        }
+
+        var values = NewValueReader();
+        object?[] arguments;
+        RemoteMethod? method;
+        try
+        {
+            var count = values.ReadArrayHeader(ref reader);
+            if (!export.Methods.TryFind(name, count, out method, out var refusal))
+            {
+                Refuse(callId, typeof(MissingMethodException).FullName!, refusal!);
+                return;
+            }
+
+            arguments = new object?[count];
+            for (var i = 0; i < count; i++)
+            {
+                arguments[i] = values.Read(ref reader, method.WireParameterTypes[i]);
+            }
+        }
+        catch (TetherSerializationException e)
+        {
+            ReleaseMessageReplicas();
+            Refuse(callId, typeof(TetherSerializationException).FullName!, $"Arguments for '{name}' could not be read: {e.Message}");
+            return;
+        }
+
+        CancellationTokenSource? cancellation;
+        lock (_gate)
+        {
+            if (_incoming.Count >= _options.MaxConcurrentIncomingCalls)
+            {
+                cancellation = null;
+                method = null;
+            }
+            else
+            {
+                cancellation = method.TakesCancellation ? new CancellationTokenSource() : null;
+                _incoming[callId] = cancellation;
+                RemotingCounters.IncomingCalls.Add(1);
+            }
+        }
+
+        if (method is null)
+        {
+            Refuse(callId, typeof(TetherLimitException).FullName!, $"Too many calls running on this connection (RemotingOptions.MaxConcurrentIncomingCalls = {_options.MaxConcurrentIncomingCalls}).");
+            return;
+        }
+
+        var running = method.InvokeAsync(export.Target, arguments, this, cancellation?.Token ?? CancellationToken.None);
+        if (running.IsCompleted)
+        {
+            Finish(callId, running);
+        }
+        else
+        {
+            _ = FinishWhenDoneAsync(callId, running);
+        }
+    }
+
+    private async Task FinishWhenDoneAsync(uint callId, ValueTask<object?> running)
+    {
+        try
+        {
+            await running.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Finish reads the outcome.
+        }
+
+        Finish(callId, running);
+    }
+
+    private void Finish(uint callId, ValueTask<object?> completed)
+    {
+        CancellationTokenSource? cancellation;
+        lock (_gate)
+        {
+            if (_incoming.Remove(callId, out cancellation))
+            {
+                RemotingCounters.IncomingCalls.Add(-1);
+            }
+        }
+
+        cancellation?.Dispose();
+        if (completed.IsCompletedSuccessfully)
+        {
+            Answer(callId, completed.Result);
+            return;
+        }
+
+        var error = completed.AsTask().Exception?.InnerException ?? new OperationCanceledException("The call was cancelled.");
+        if (error is OperationCanceledException && cancellation is not null)
+        {
+            LogCallCancelled(_logger, callId);
+        }
+
+        Refuse(callId, error);
+    }
+
+    private void Answer(uint callId, object? result)
+    {
+        try
+        {
+            _ = SendMessage((callId, result), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, object? Result) answer) =>
+            {
+                writer.WriteArrayHeader(3);
+                writer.Write((byte)MessageKind.Answer);
+                writer.Write(answer.CallId);
+                values.Write(ref writer, answer.Result);
+            });
+        }
+        catch (TetherSerializationException e)
+        {
+            Refuse(callId, typeof(TetherSerializationException).FullName!, $"The result could not be sent: {e.Message}");
+        }
+        catch (ConnectionLostException)
+        {
+        }
+    }
+
+    private void Refuse(uint callId, Exception error) =>
+        Refuse(callId, error is RemoteCallException remote ? remote.RemoteType : error.GetType().FullName ?? error.GetType().Name, error.Message, _options.IncludeExceptionDetails ? error.ToString() : null);
+
+    private void Refuse(uint callId, string type, string message, string? detail = null) =>
+        Post((callId, type, message, detail), static (ref MessagePackWriter writer, ValueWriter _, (uint CallId, string Type, string Message, string? Detail) error) =>
+        {
+            writer.WriteArrayHeader(5);
+            writer.Write((byte)MessageKind.Error);
+            writer.Write(error.CallId);
+            writer.Write(error.Type);
+            writer.Write(error.Message);
+            writer.Write(error.Detail);
+        });
+
+    private void HandleCancel(uint callId)
+    {
+        CancellationTokenSource? cancellation;
+        lock (_gate)
+        {
+            _incoming.TryGetValue(callId, out cancellation);
+        }
+
+        try
+        {
+            cancellation?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call finished meanwhile.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Call {CallId} was cancelled by the caller")]
+    private static partial void LogCallCancelled(ILogger logger, uint callId);
+}

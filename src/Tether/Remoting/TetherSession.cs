@@ -1,0 +1,297 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Nerdbank.MessagePack;
+using Tether.Framing;
+using Tether.Internal;
+using Tether.Protocol;
+
+namespace Tether.Remoting;
+
+/// <summary>
+/// The object layer of one connection (PB's broker): it exports this side's objects to the peer, holds references to
+/// the peer's, runs the peer's calls, and carries replicas and their updates. Every remoting message travels as one
+/// message on the connection's default channel, so framing chunks big ones and liveness never waits behind them.
+/// </summary>
+/// <remarks>
+/// The class is split by concern: calls made (<c>.Calls.cs</c>), calls served (<c>.Dispatch.cs</c>), references and
+/// lifetimes (<c>.References.cs</c>), caches (<c>.Caches.cs</c>) and the end of the connection (<c>.Disconnect.cs</c>).
+/// </remarks>
+public sealed partial class TetherSession : IAsyncDisposable
+{
+    private readonly TetherConnection _connection;
+    private readonly TetherChannel _channel;
+    private readonly RemotingOptions _options;
+    private readonly ILogger _logger;
+
+    // _gate guards the tables; _sendGate makes "serialize, then queue" one step so messages reach the wire in the order
+    // their contents were decided (a replica's first appearance before anything naming it). Order: _sendGate, then _gate.
+    private readonly Lock _gate = new();
+    private readonly Lock _sendGate = new();
+    private readonly TaskCompletionSource<Disconnection> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile Disconnection? _disconnection;
+    private RemoteReference? _root;
+
+    private TetherSession(TetherConnection connection, RemotingOptions options, object? root)
+    {
+        _connection = connection;
+        _channel = connection.DefaultChannel;
+        _options = options;
+        _logger = connection.Options.LoggerFactory?.CreateLogger<TetherSession>() ?? NullLogger<TetherSession>.Instance;
+        if (root is not null)
+        {
+            ExportRoot(root);
+        }
+
+        RemotingCounters.Sessions.Add(1);
+    }
+
+    /// <summary>The connection underneath.</summary>
+    public TetherConnection Connection => _connection;
+
+    /// <summary>A reference to the peer's root object (export 0).</summary>
+    public RemoteReference Root
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _root ??= new RemoteReference(this, 0, counted: false);
+            }
+        }
+    }
+
+    /// <summary>True until the connection is lost.</summary>
+    public bool IsConnected => _disconnection is null;
+
+    /// <summary>Completes once the connection is lost and every call, observer and notifier has been settled.</summary>
+    public Task<Disconnection> Disconnected => _ended.Task;
+
+    /// <summary>On a server with login: the name the peer logged in as (null before login).</summary>
+    public string? UserName { get; internal set; }
+
+    /// <summary>On a server with login: the peer's perspective (avatar) object (null before login).</summary>
+    public object? Avatar { get; internal set; }
+
+    /// <summary>
+    /// Starts the object layer on an established connection. From here on the default channel belongs to it.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="options">Remoting options; null for defaults.</param>
+    /// <param name="root">The object the peer reaches as its <see cref="Root"/>; null for none.</param>
+    /// <returns>The session.</returns>
+    public static TetherSession Start(TetherConnection connection, RemotingOptions? options = null, object? root = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        options ??= new RemotingOptions();
+        options.Validate();
+        var session = new TetherSession(connection, options, root);
+        session.Run();
+        return session;
+    }
+
+    /// <summary>A snapshot of this session's tables, for monitoring and leak checks.</summary>
+    /// <returns>The counts.</returns>
+    public RemotingStatistics GetStatistics()
+    {
+        lock (_gate)
+        {
+            return new RemotingStatistics(_exportsById.Count, _imports.Count, _pending.Count, _incoming.Count, _observersById.Count, _replicas.Count, _notifiers.Count);
+        }
+    }
+
+    /// <summary>Closes the connection in an orderly way and waits until everything is settled.</summary>
+    /// <param name="cancellationToken">Cancels waiting for the orderly close (the connection is then aborted).</param>
+    /// <returns>A task for the close.</returns>
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        await _connection.CloseAsync(cancellationToken).ConfigureAwait(false);
+        await _ended.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the connection (see <see cref="CloseAsync"/>).</summary>
+    /// <returns>A task for the disposal.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _ended.Task.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"session {_connection.RemoteEndPoint}{(UserName is null ? string.Empty : $" ({UserName})")}";
+
+    private void Run()
+    {
+        _ = _connection.Disconnected.ContinueWith(static (t, state) => ((TetherSession)state!).OnDisconnected(t.Result), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = Task.Run(ReceiveLoopAsync);
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var received = await _channel.ReceiveAsync().ConfigureAwait(false);
+                if (received is not { } message)
+                {
+                    // The peer ended its object layer but not the connection: nothing more can be asked or answered.
+                    _connection.FailProtocol("the peer closed the default channel, which carries the remoting messages");
+                    return;
+                }
+
+                try
+                {
+                    Handle(message.Payload);
+                }
+                finally
+                {
+                    message.Dispose();
+                }
+            }
+        }
+        catch (ConnectionLostException)
+        {
+            // OnDisconnected settles everything.
+        }
+        catch (RemotingProtocolException e)
+        {
+            _connection.FailProtocol(e.Message);
+        }
+    }
+
+    private void Handle(ReadOnlySequence<byte> payload)
+    {
+        var reader = new MessagePackReader(payload);
+        MessageKind kind;
+        try
+        {
+            var fields = reader.ReadArrayHeader();
+            kind = (MessageKind)reader.ReadByte();
+            if (fields != ExpectedFields(kind))
+            {
+                throw new RemotingProtocolException($"remoting message of kind {kind} has {fields} fields, expected {ExpectedFields(kind)}");
+            }
+
+            switch (kind)
+            {
+                case MessageKind.Call: HandleCall(ref reader); break;
+                case MessageKind.Answer: HandleAnswer(ref reader); break;
+                case MessageKind.Error: HandleError(ref reader); break;
+                case MessageKind.Cancel: HandleCancel(reader.ReadUInt32()); break;
+                case MessageKind.Decref: HandleDecref(reader.ReadUInt32(), reader.ReadInt32()); break;
+                case MessageKind.CacheUpdate: HandleCacheUpdate(ref reader); break;
+                case MessageKind.Uncache: HandleUncache(reader.ReadUInt32()); break;
+            }
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        {
+            throw new RemotingProtocolException($"malformed remoting message: {e.Message}");
+        }
+    }
+
+    private static int ExpectedFields(MessageKind kind) => kind switch
+    {
+        MessageKind.Call => 5,
+        MessageKind.Answer => 3,
+        MessageKind.Error => 5,
+        MessageKind.Cancel => 2,
+        MessageKind.Decref => 3,
+        MessageKind.CacheUpdate => 4,
+        MessageKind.Uncache => 2,
+        _ => throw new RemotingProtocolException($"unknown remoting message kind {(byte)kind}"),
+    };
+
+    private ValueReader NewValueReader()
+    {
+        _messageReplicas.Clear();
+        return new ValueReader(_options.Types, this, _options.Limits);
+    }
+
+    /// <summary>Serializes a message and queues it, in one step under the send lock; the task completes when it was written.</summary>
+    /// <exception cref="TetherSerializationException">A value in it cannot be sent (nothing was queued, nothing leaked).</exception>
+    /// <exception cref="ConnectionLostException">The connection is gone.</exception>
+    private Task SendMessage<TState>(in TState state, MessageBody<TState> body)
+    {
+        var buffer = new PooledBufferWriter();
+        ValueTask send;
+        try
+        {
+            lock (_sendGate)
+            {
+                if (_disconnection is { } lost)
+                {
+                    throw new ConnectionLostException(lost);
+                }
+
+                _messageExports.Clear();
+                _messageObservers.Clear();
+                try
+                {
+                    var writer = new MessagePackWriter(buffer);
+                    body(ref writer, new ValueWriter(_options.Types, this, _options.Limits.MaxDepth), state);
+                    writer.Flush();
+                }
+                catch
+                {
+                    RollBackMessage();
+                    throw;
+                }
+
+                send = _channel.SendAsync(buffer.WrittenMemory);
+            }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        if (send.IsCompletedSuccessfully)
+        {
+            buffer.Dispose();
+            return Task.CompletedTask;
+        }
+
+        return AwaitSendAsync(send, buffer);
+    }
+
+    private static async Task AwaitSendAsync(ValueTask send, PooledBufferWriter buffer)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <summary>Sends a message nobody waits for (answers, cancels, decrefs); a lost connection is handled elsewhere.</summary>
+    private void Post<TState>(in TState state, MessageBody<TState> body)
+    {
+        try
+        {
+            _ = SendMessage(state, body).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        catch (ConnectionLostException)
+        {
+        }
+    }
+
+    private delegate void MessageBody<TState>(ref MessagePackWriter writer, ValueWriter values, TState state);
+}
+
+/// <summary>Counts of a session's tables.</summary>
+/// <param name="Exports">Objects this side exports to the peer (including the root).</param>
+/// <param name="Imports">Live references to the peer's objects.</param>
+/// <param name="OutstandingCalls">Calls made and not yet answered.</param>
+/// <param name="IncomingCalls">The peer's calls running here.</param>
+/// <param name="Observers">Replicas of this side's cacheables that the peer holds.</param>
+/// <param name="Replicas">Replicas of the peer's cacheables held here.</param>
+/// <param name="DisconnectNotifiers">Callbacks waiting for the connection to be lost.</param>
+public sealed record RemotingStatistics(int Exports, int Imports, int OutstandingCalls, int IncomingCalls, int Observers, int Replicas, int DisconnectNotifiers);
+
+/// <summary>The peer sent a remoting message that breaks the protocol; the connection ends with ProtocolViolation.</summary>
+internal sealed class RemotingProtocolException(string message) : Exception(message);
