@@ -80,7 +80,7 @@ internal sealed class ValueReader
             case MessagePackType.Binary:
                 var bytes = reader.ReadBytes()?.ToArray() ?? [];
                 return Underlying(target) == typeof(ReadOnlyMemory<byte>) ? new ReadOnlyMemory<byte>(bytes)
-                    : Underlying(target) == typeof(Memory<byte>) ? new Memory<byte>(bytes) : bytes;
+                    : Underlying(target) == typeof(Memory<byte>) ? new Memory<byte>(bytes) : (object)bytes;
             case MessagePackType.Array:
                 return ReadArray(ref reader, target);
             case MessagePackType.Map:
