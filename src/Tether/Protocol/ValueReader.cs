@@ -43,7 +43,7 @@ internal sealed class ValueReader
         {
             return Fit(ReadCore(ref reader, target), target);
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentException or InvalidCastException or FormatException)
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentException or InvalidCastException or FormatException or System.Reflection.TargetInvocationException or MemberAccessException)
         {
             throw new TetherSerializationException($"Malformed value: {e.Message}", e);
         }

@@ -134,12 +134,13 @@ public sealed partial class TetherSession
                 values.Write(ref writer, answer.Result);
             });
         }
-        catch (TetherSerializationException e)
-        {
-            Refuse(callId, typeof(TetherSerializationException).FullName!, $"The result could not be sent: {e.Message}");
-        }
         catch (ConnectionLostException)
         {
+        }
+        catch (Exception e)
+        {
+            // Nothing was queued (a result that cannot be serialized, the export table full): the caller hears why.
+            Refuse(callId, e.GetType().FullName ?? e.GetType().Name, $"The result could not be sent: {e.Message}");
         }
     }
 

@@ -158,7 +158,16 @@ public sealed partial class TetherSession : IAsyncDisposable
         {
             _connection.FailProtocol(e.Message);
         }
+        catch (Exception e)
+        {
+            // A bug of ours, not the peer's: say so, and end the connection rather than leave calls hanging on it.
+            LogReceiveLoopFailed(_logger, e);
+            _connection.Abort($"internal error in the remoting layer: {e.GetType().Name}: {e.Message}");
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The remoting receive loop failed")]
+    private static partial void LogReceiveLoopFailed(ILogger logger, Exception error);
 
     private void Handle(ReadOnlySequence<byte> payload)
     {
