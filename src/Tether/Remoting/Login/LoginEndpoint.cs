@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+
+namespace Tether.Remoting.Login;
+
+/// <summary>The wire contract of a server's login root; the only thing a peer can reach before it logs in.</summary>
+internal interface ILoginEndpoint : IReferenceable
+{
+    /// <summary>A fresh random challenge for a password login on this connection.</summary>
+    Task<byte[]> ChallengeAsync();
+
+    /// <summary>Completes a password login: <c>response = HMAC-SHA256(verifier, challenge)</c>.</summary>
+    Task<IReferenceable> LoginAsync(string userName, byte[] response, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken);
+
+    /// <summary>Logs in with a bearer token.</summary>
+    Task<IReferenceable> LoginWithTokenAsync(string token, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken);
+}
+
+/// <summary>One connection's login root (it holds that connection's outstanding challenge).</summary>
+internal sealed class LoginEndpoint(LoginGate gate) : ILoginEndpoint
+{
+    private const string WrongCredentials = "Wrong user name or password.";
+    private byte[]? _challenge;
+    private int _loggedIn;
+
+    public Task<byte[]> ChallengeAsync()
+    {
+        var challenge = RandomNumberGenerator.GetBytes(32);
+        Volatile.Write(ref _challenge, challenge);
+        return Task.FromResult(challenge);
+    }
+
+    public async Task<IReferenceable> LoginAsync(string userName, byte[] response, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken)
+    {
+        // A challenge answers one attempt only, right or wrong.
+        var challenge = Interlocked.Exchange(ref _challenge, null) ?? throw LoginGate.Refused("Ask for a challenge first (one per attempt).");
+        var store = gate.Options.Passwords ?? throw LoginGate.Refused("This server does not accept password logins.");
+        var verifier = await store.FindVerifierAsync(userName, cancellationToken).ConfigureAwait(false);
+        if (!LoginGate.Verify(verifier, challenge, response))
+        {
+            throw LoginGate.Refused(WrongCredentials);
+        }
+
+        return await CompleteAsync(userName, mind, session, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReferenceable> LoginWithTokenAsync(string token, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken)
+    {
+        var checker = gate.Options.Tokens ?? throw LoginGate.Refused("This server does not accept token logins.");
+        var userName = await checker.CheckAsync(token, cancellationToken).ConfigureAwait(false) ?? throw LoginGate.Refused("The token was not accepted.");
+        return await CompleteAsync(userName, mind, session, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReferenceable> CompleteAsync(string userName, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _loggedIn, 1) != 0)
+        {
+            throw LoginGate.Refused("This connection is already logged in.");
+        }
+
+        try
+        {
+            return await gate.CompleteLoginAsync(userName, mind, session, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Volatile.Write(ref _loggedIn, 0);
+            throw;
+        }
+    }
+}

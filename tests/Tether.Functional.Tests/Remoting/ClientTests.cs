@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Sockets;
+using Tether.Hosting;
+using Tether.Remoting;
+using Tether.Remoting.Login;
+
+namespace Tether.Functional.Tests.Remoting;
+
+public sealed class ClientTests
+{
+    [Fact]
+    public async Task ClientReconnectsAfterTheServerComesBackAndReportsWhy()
+    {
+        var port = FreePort();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, port);
+        var events = new List<string>();
+        await using var client = new TetherClient(new TetherClientOptions
+        {
+            Endpoint = endpoint,
+            Reconnect = new ReconnectOptions { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200) },
+        });
+        client.Disconnected += (_, e) =>
+        {
+            lock (events)
+            {
+                events.Add(e.Disconnection?.ReasonCode ?? $"attempt failed: {e.Error?.GetType().Name}");
+            }
+        };
+
+        var connecting = client.ConnectAsync();
+        await Task.Delay(300); // nothing listens yet: attempts fail and back off
+        var first = TetherServer.Start(new TetherServerOptions { Endpoint = endpoint, Root = new Calculator() });
+        var session = await connecting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, await session.Root.CallAsync<int>("Add", 1, 2));
+
+        await first.DisposeAsync(); // the server goes away
+        await session.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var second = TetherServer.Start(new TetherServerOptions { Endpoint = endpoint, Root = new Calculator() });
+        var again = await client.WaitForSessionAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotSame(session, again);
+        Assert.Equal(5, await again.Root.CallAsync<int>("Add", 2, 3));
+        lock (events)
+        {
+            Assert.Contains(events, e => e.StartsWith("attempt failed", StringComparison.Ordinal));
+            Assert.Contains("peer_closed", events);
+        }
+    }
+
+    [Fact]
+    public async Task RefusedLoginStopsTheClient()
+    {
+        await using var server = TetherServer.Start(new TetherServerOptions
+        {
+            Login = new LoginOptions { Passwords = new InMemoryPasswordStore().Add("alice", "secret"), Realm = new NobodyRealm() },
+        });
+        await using var client = new TetherClient(new TetherClientOptions { Endpoint = server.LocalEndPoint, Credentials = new PasswordCredentials("alice", "wrong") });
+        await Assert.ThrowsAsync<LoginRefusedException>(() => client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void BackoffGrowsToTheCapWithJitterBelowTheNominalDelay()
+    {
+        var options = new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(60), Multiplier = 2, Jitter = 0.5 };
+        var random = new Random(7);
+        for (var attempt = 0; attempt < 12; attempt++)
+        {
+            var nominal = Math.Min(60, Math.Pow(2, attempt));
+            var delay = options.DelayBefore(attempt, random).TotalSeconds;
+            Assert.InRange(delay, nominal * 0.5, nominal);
+        }
+
+        var noJitter = new ReconnectOptions { Jitter = 0 };
+        Assert.Equal(TimeSpan.FromSeconds(4), noJitter.DelayBefore(2, random));
+        Assert.Equal(TimeSpan.FromSeconds(60), noJitter.DelayBefore(1000, random));
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private sealed class NobodyRealm : IRealm
+    {
+        public ValueTask<IReferenceable> GetAvatarAsync(string userName, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("never reached");
+    }
+}
