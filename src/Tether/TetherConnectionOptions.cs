@@ -63,6 +63,12 @@ public sealed class TetherConnectionOptions
     public TcpTransportOptions Transport { get; set; } = new();
 
     /// <summary>
+    /// TLS around the whole connection, preamble included; null (default) for plain TCP. The TLS handshake counts
+    /// against <see cref="HandshakeTimeout"/>.
+    /// </summary>
+    public TetherTlsOptions? Tls { get; set; }
+
+    /// <summary>
     /// The shared tick loop that checks this connection's liveness. Default: <see cref="LivenessHeartbeat.Shared"/>.
     /// Tests pass their own, driven by a fake <see cref="System.TimeProvider"/>.
     /// </summary>
@@ -86,6 +92,7 @@ public sealed class TetherConnectionOptions
         Require(MaxChannels is >= 1 and <= 32767, nameof(MaxChannels), "must be within 1..32767");
         ArgumentNullException.ThrowIfNull(Transport);
         Transport.Validate();
+        Tls?.Validate();
     }
 
     internal LivenessHeartbeat ResolveHeartbeat() => Heartbeat ?? LivenessHeartbeat.Shared;

@@ -200,6 +200,19 @@ public sealed partial class TetherConnection
         }
     }
 
+    /// <summary>
+    /// The transport's reason for an error, except that a reset before the peer's preamble arrived is a handshake that
+    /// did not complete, as an end of stream there is. A TLS client that refuses the server's certificate resets the
+    /// connection after the server's side of the TLS handshake has already completed, for instance.
+    /// </summary>
+    private (DisconnectReason Reason, string Detail) ClassifyTransportError(Exception exception)
+    {
+        var (reason, detail) = _transport.Classify(exception);
+        return reason == DisconnectReason.PeerReset && !_handshakeDone.Task.IsCompletedSuccessfully
+            ? (DisconnectReason.HandshakeFailed, $"the peer reset the connection before completing the handshake ({detail})")
+            : (reason, detail);
+    }
+
     /// <summary>Cancels the loops' pending operations and wakes the write loop so it sees the end.</summary>
     private void StopLoops()
     {

@@ -64,7 +64,7 @@ public sealed partial class TetherConnection : IFrameSink
         catch (Exception e)
         {
             // After our CLOSE went out, whatever the transport reports is the tail of our own close.
-            var (reason, detail) = _closing ? (DisconnectReason.LocalClose, "closed by this side") : _transport.Classify(e);
+            var (reason, detail) = _closing ? (DisconnectReason.LocalClose, "closed by this side") : ClassifyTransportError(e);
             Terminate(reason, detail, TransportEnding.Abort);
         }
         finally

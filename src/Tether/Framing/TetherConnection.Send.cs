@@ -291,7 +291,7 @@ public sealed partial class TetherConnection
         }
         catch (Exception e)
         {
-            var (reason, detail) = _transport.Classify(e);
+            var (reason, detail) = ClassifyTransportError(e);
             Terminate(reason, detail, TransportEnding.Abort);
         }
         finally

@@ -173,9 +173,9 @@ public sealed partial class TetherConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>The kernel's TCP statistics for this connection (Linux, socket transports); null otherwise.</summary>
+    /// <summary>The kernel's TCP statistics for this connection (Linux, socket transports, with or without TLS); null otherwise.</summary>
     /// <returns>The snapshot or null.</returns>
-    public TcpInfo? GetTcpInfo() => _transport is SocketTransport socket ? TcpInfo.Read(socket.Socket) : null;
+    public TcpInfo? GetTcpInfo() => _transport.GetTcpInfo();
 
     private void Start()
     {

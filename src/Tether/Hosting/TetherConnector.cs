@@ -15,7 +15,7 @@ public static class TetherConnector
     /// <param name="cancellationToken">Cancels connecting and the handshake.</param>
     /// <returns>The open connection.</returns>
     /// <exception cref="SocketException">The TCP connection could not be made.</exception>
-    /// <exception cref="ConnectionLostException">The handshake failed.</exception>
+    /// <exception cref="ConnectionLostException">The handshake (TLS included) failed; the reason says why.</exception>
     public static async Task<TetherConnection> ConnectAsync(EndPoint endpoint, TetherConnectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -33,6 +33,6 @@ public static class TetherConnector
             throw;
         }
 
-        return await TetherConnection.EstablishAsync(new SocketTransport(socket, options.Transport.NotSentLowWatermark), ConnectionRole.Connector, options, cancellationToken).ConfigureAwait(false);
+        return await TetherConnection.EstablishAsync(ConnectionTransport.ForConnected(socket, endpoint, options), ConnectionRole.Connector, options, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -38,11 +38,13 @@ public sealed partial class TetherListener : IAsyncDisposable
     /// <param name="options">Options for every accepted connection; null for defaults.</param>
     /// <param name="backlog">Listen backlog.</param>
     /// <returns>The listener.</returns>
+    /// <exception cref="ArgumentException">An option is invalid, or TLS is asked for without a usable server certificate.</exception>
     public static TetherListener Start(IPEndPoint endpoint, TetherConnectionOptions? options = null, int backlog = 1024)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         options ??= new TetherConnectionOptions();
         options.Validate();
+        options.Tls?.ValidateForListener();
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -115,7 +117,7 @@ public sealed partial class TetherListener : IAsyncDisposable
         try
         {
             TcpSocketConfigurator.Apply(socket, _options.Transport, _options.DeadTimeout, _logger);
-            var connection = await TetherConnection.EstablishAsync(new SocketTransport(socket, _options.Transport.NotSentLowWatermark), ConnectionRole.Listener, _options, _stop.Token).ConfigureAwait(false);
+            var connection = await TetherConnection.EstablishAsync(ConnectionTransport.ForAccepted(socket, _options), ConnectionRole.Listener, _options, _stop.Token).ConfigureAwait(false);
             if (!_ready.Writer.TryWrite(connection))
             {
                 await connection.DisposeAsync().ConfigureAwait(false);

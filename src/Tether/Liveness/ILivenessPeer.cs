@@ -6,7 +6,10 @@ namespace Tether.Liveness;
 /// </summary>
 public interface ILivenessPeer
 {
-    /// <summary>Queue a small heartbeat now: this side's outbound direction has been idle for the keepalive interval.</summary>
+    /// <summary>
+    /// Queue a small heartbeat now, one the peer answers: this side's outbound direction has been idle for the keepalive
+    /// interval, or a probe asks the peer to prove it is alive.
+    /// </summary>
     void SendKeepalive();
 
     /// <summary>No inbound byte arrived for the dead timeout: abort the connection (RST) with <see cref="DisconnectReason.DeadPeer"/>.</summary>

@@ -27,6 +27,10 @@ public sealed partial class LivenessMonitor : IDisposable
     private int _warnedUnsafe;
     private int _state; // 0 active, 1 dead or disposed
 
+    // The answer the probes in flight are waiting for: true at the next inbound read, false when monitoring ends.
+    // Created only while a probe runs, and shared by concurrent probes, since one inbound byte answers them all.
+    private TaskCompletionSource<bool>? _probe;
+
     internal LivenessMonitor(LivenessHeartbeat heartbeat, ILivenessPeer peer, TimeSpan keepaliveInterval, TimeSpan deadTimeout, ILogger? logger)
     {
         _heartbeat = heartbeat;
@@ -72,6 +76,10 @@ public sealed partial class LivenessMonitor : IDisposable
         var now = _heartbeat.TimeProvider.GetTimestamp();
         Volatile.Write(ref _lastInboundWall, now);
         Volatile.Write(ref _lastInboundCompensated, now - _heartbeat.StallTicks);
+        if (Volatile.Read(ref _probe) is not null)
+        {
+            Interlocked.Exchange(ref _probe, null)?.TrySetResult(true);
+        }
     }
 
     /// <summary>Call when bytes were handed to the transport; keepalives are sent only when this has not happened for a while.</summary>
@@ -108,6 +116,44 @@ public sealed partial class LivenessMonitor : IDisposable
         if (Interlocked.Exchange(ref _state, 1) == 0)
         {
             _heartbeat.Unregister(this);
+        }
+
+        EndProbes();
+    }
+
+    /// <summary>
+    /// Asks the peer to prove it is alive now: queues a heartbeat at once and completes with true at the first inbound
+    /// read after this call, or false when <paramref name="timeout"/> passes first or monitoring has ended. It leaves the
+    /// keepalive and dead-peer clocks alone (the heartbeat's write counts as outbound activity, as every write does) and
+    /// adds no timer beyond the one-off timeout on the heartbeat's clock.
+    /// </summary>
+    /// <param name="timeout">How long to wait for a byte from the peer.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True if the peer sent something after the call.</returns>
+    internal async Task<bool> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var answer = Volatile.Read(ref _probe);
+        if (answer is null)
+        {
+            var created = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            answer = Interlocked.CompareExchange(ref _probe, created, null) ?? created;
+        }
+
+        // Dispose marks the state before it ends the probes; checking after publishing ours means one of us sees the other.
+        if (Volatile.Read(ref _state) != 0)
+        {
+            EndProbes();
+            return false;
+        }
+
+        _peer.SendKeepalive();
+        try
+        {
+            return await answer.Task.WaitAsync(timeout, _heartbeat.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 
@@ -155,8 +201,11 @@ public sealed partial class LivenessMonitor : IDisposable
         if (Interlocked.Exchange(ref _state, 1) == 0)
         {
             _peer.DeclareDead(Silence);
+            EndProbes();
         }
     }
+
+    private void EndProbes() => Interlocked.Exchange(ref _probe, null)?.TrySetResult(false);
 
     private static void ClampToNow(ref long stamp, long now)
     {

@@ -54,4 +54,8 @@ public interface ITransport : IDisposable
     /// </summary>
     /// <returns>True if the connection was reset rather than closed.</returns>
     bool EndedByReset() => false;
+
+    /// <summary>The kernel's TCP statistics for the underlying socket (Linux); null when there is none.</summary>
+    /// <returns>The snapshot or null.</returns>
+    TcpInfo? GetTcpInfo() => null;
 }

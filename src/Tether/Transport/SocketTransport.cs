@@ -194,6 +194,9 @@ public sealed class SocketTransport : ITransport
     }
 
     /// <inheritdoc />
+    public TcpInfo? GetTcpInfo() => TcpInfo.Read(_socket);
+
+    /// <inheritdoc />
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

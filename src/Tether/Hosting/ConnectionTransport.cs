@@ -1,0 +1,30 @@
+using System.Net;
+using System.Net.Sockets;
+using Tether.Transport;
+
+namespace Tether.Hosting;
+
+/// <summary>The transport the hosting entry points put under a connection: TCP, inside TLS when the options ask for it.</summary>
+internal static class ConnectionTransport
+{
+    /// <summary>For a socket the listener accepted: this side is the TLS server.</summary>
+    public static ITransport ForAccepted(Socket socket, TetherConnectionOptions options)
+    {
+        var tcp = new SocketTransport(socket, options.Transport.NotSentLowWatermark);
+        return options.Tls is { } tls ? SslStreamTransport.StartServer(tcp, tls) : tcp;
+    }
+
+    /// <summary>For a socket connected to <paramref name="endpoint"/>: this side is the TLS client.</summary>
+    public static ITransport ForConnected(Socket socket, EndPoint endpoint, TetherConnectionOptions options)
+    {
+        var tcp = new SocketTransport(socket, options.Transport.NotSentLowWatermark);
+        return options.Tls is { } tls ? SslStreamTransport.StartClient(tcp, tls, tls.TargetHost ?? HostOf(endpoint)) : tcp;
+    }
+
+    private static string HostOf(EndPoint endpoint) => endpoint switch
+    {
+        DnsEndPoint dns => dns.Host,
+        IPEndPoint ip => ip.Address.ToString(),
+        _ => endpoint.ToString() ?? string.Empty,
+    };
+}
