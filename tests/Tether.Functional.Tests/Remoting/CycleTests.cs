@@ -9,12 +9,12 @@ namespace Tether.Functional.Tests.Remoting;
 
 /// <summary>Runs alone: it reads process-wide counters that other tests' sessions would move.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class RemotingCountersCollection
+public sealed class RemotingCountersSerial
 {
     public const string Name = "RemotingCounters";
 }
 
-[Collection(RemotingCountersCollection.Name)]
+[Collection(RemotingCountersSerial.Name)]
 public sealed class CycleTests(ITestOutputHelper output)
 {
     private const int Cycles = 10_000;
