@@ -45,6 +45,33 @@ try
     }
 
     Program.Say($"master: noticed after {started.Elapsed.TotalSeconds:0.00} s; {master.Workers.Count} workers left");
+
+    if (OperatingSystem.IsLinux())
+    {
+        // A frozen worker sends nothing, not even a FIN: only silence tells. It is declared dead after the 4 s bound;
+        // once thawed, it finds its connection gone, reconnects with backoff and logs in again.
+        var back = new TaskCompletionSource();
+        master.WorkerReady += name =>
+        {
+            if (name == "worker-2")
+            {
+                back.TrySetResult();
+            }
+        };
+        Program.Say("master: freezing worker-2 (SIGSTOP) to show a silent peer detected within the bound");
+        started.Restart();
+        await Signal(processes[1], "STOP");
+        while (master.Workers.Contains("worker-2"))
+        {
+            await Task.Delay(50);
+        }
+
+        Program.Say($"master: noticed after {started.Elapsed.TotalSeconds:0.00} s; thawing worker-2 (SIGCONT)");
+        await Signal(processes[1], "CONT");
+        await back.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Program.Say($"master: worker-2 is back; {master.Workers.Count} workers");
+    }
+
     return 0;
 }
 finally
@@ -58,6 +85,12 @@ finally
 /// <summary>Console output with a timestamp.</summary>
 internal static partial class Program
 {
+    private static async Task Signal(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
     private static readonly Stopwatch Clock = Stopwatch.StartNew();
 
     public static void Say(string line) => Console.WriteLine($"{Clock.Elapsed.TotalSeconds,7:0.00}  {line}");
