@@ -30,6 +30,13 @@ internal sealed class ValueReader
         _limits = limits;
     }
 
+    /// <summary>Forgets the previous message's objects.</summary>
+    public void Reset()
+    {
+        _objects?.Clear();
+        _depth = 0;
+    }
+
     /// <summary>Reads one value as a <paramref name="target"/>.</summary>
     /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
     public object? Read(ref MessagePackReader reader, Type target)

@@ -25,6 +25,14 @@ internal sealed class ValueWriter
         _maxDepth = maxDepth;
     }
 
+    /// <summary>Forgets the previous message's objects: indices start again at 0.</summary>
+    public void Reset()
+    {
+        _seen?.Clear();
+        _nextIndex = 0;
+        _depth = 0;
+    }
+
     /// <summary>Writes one value.</summary>
     /// <exception cref="TetherSerializationException">The value (or something inside it) cannot be sent.</exception>
     public void Write(ref MessagePackWriter writer, object? value)
