@@ -57,23 +57,6 @@ public sealed class ClientTests
         await Assert.ThrowsAsync<LoginRefusedException>(() => client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
-    [Fact]
-    public void BackoffGrowsToTheCapWithJitterBelowTheNominalDelay()
-    {
-        var options = new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(60), Multiplier = 2, Jitter = 0.5 };
-        var random = new Random(7);
-        for (var attempt = 0; attempt < 12; attempt++)
-        {
-            var nominal = Math.Min(60, Math.Pow(2, attempt));
-            var delay = options.DelayBefore(attempt, random).TotalSeconds;
-            Assert.InRange(delay, nominal * 0.5, nominal);
-        }
-
-        var noJitter = new ReconnectOptions { Jitter = 0 };
-        Assert.Equal(TimeSpan.FromSeconds(4), noJitter.DelayBefore(2, random));
-        Assert.Equal(TimeSpan.FromSeconds(60), noJitter.DelayBefore(1000, random));
-    }
-
     private static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
