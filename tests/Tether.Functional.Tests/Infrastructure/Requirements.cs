@@ -40,11 +40,7 @@ public static class Requirements
     /// </summary>
     public static void RequireLinuxRoot(string what)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            Unavailable(what, "it needs Linux");
-        }
-
+        RequireLinux(what);
         if (!IsLinuxRoot)
         {
             Unavailable(what, "it needs to run as root (network namespaces, tc, nftables)");
@@ -53,6 +49,15 @@ public static class Requirements
         if (FindCommand("ip") is null)
         {
             Unavailable(what, "the 'ip' command (iproute2) is not on PATH");
+        }
+    }
+
+    /// <summary>Requires Linux (signals such as SIGSTOP through <c>kill</c>); <paramref name="what"/> says what needs it.</summary>
+    public static void RequireLinux(string what)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Unavailable(what, "it needs Linux");
         }
     }
 

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using Tether.Functional.Tests.Infrastructure;
 using Tether.Hosting;
 using Tether.Remoting;
 using Tether.Remoting.Login;
@@ -11,7 +11,7 @@ public sealed class ClientTests
     [Fact]
     public async Task ClientReconnectsAfterTheServerComesBackAndReportsWhy()
     {
-        var port = FreePort();
+        var port = TetherCli.FreePort();
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
         var events = new List<string>();
         await using var client = new TetherClient(new TetherClientOptions
@@ -55,13 +55,6 @@ public sealed class ClientTests
         });
         await using var client = new TetherClient(new TetherClientOptions { Endpoint = server.LocalEndPoint, Credentials = new PasswordCredentials("alice", "wrong") });
         await Assert.ThrowsAsync<LoginRefusedException>(() => client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10)));
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private sealed class NobodyRealm : IRealm
