@@ -3,6 +3,9 @@ using Tether.Functional.Tests.Infrastructure;
 using Tether.Hosting;
 using Tether.Remoting;
 using Tether.Remoting.Login;
+using Tether.Tests.Infrastructure;
+using Tether.Transport;
+using System.Security.Cryptography;
 
 namespace Tether.Functional.Tests.Remoting;
 
@@ -44,6 +47,37 @@ public sealed class ClientTests
             Assert.Contains(events, e => e.StartsWith("attempt failed", StringComparison.Ordinal));
             Assert.Contains("peer_closed", events);
         }
+    }
+
+    [Fact]
+    public async Task ClientOverTlsConnectsWithTheRightPinAndNotWithAWrongOne()
+    {
+        using var certificate = TestCertificates.Server();
+        using var impostor = TestCertificates.Server("impostor");
+        await using var server = TetherServer.Start(new TetherServerOptions
+        {
+            Root = new Calculator(),
+            Connection = new TetherConnectionOptions { Tls = new TetherTlsOptions { ServerCertificate = certificate } },
+        });
+
+        await using var pinned = new TetherClient(new TetherClientOptions
+        {
+            Endpoint = server.LocalEndPoint,
+            Connection = new TetherConnectionOptions { Tls = new TetherTlsOptions { PinnedPeerCertificates = { certificate.GetCertHashString(HashAlgorithmName.SHA256) } } },
+        });
+        var session = await pinned.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, await session.Root.CallAsync<int>("Add", 1, 2));
+
+        await using var wrong = new TetherClient(new TetherClientOptions
+        {
+            Endpoint = server.LocalEndPoint,
+            Connection = new TetherConnectionOptions { Tls = new TetherTlsOptions { PinnedPeerCertificates = { impostor.GetCertHashString(HashAlgorithmName.SHA256) } } },
+            Reconnect = new ReconnectOptions { Enabled = false },
+        });
+        var refused = await Assert.ThrowsAsync<ConnectionLostException>(() => wrong.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(DisconnectReason.HandshakeFailed, refused.Reason);
+        Assert.Contains("pin", refused.Disconnection.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(5, await session.Root.CallAsync<int>("Add", 2, 3));
     }
 
     [Fact]
