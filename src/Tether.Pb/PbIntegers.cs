@@ -10,7 +10,7 @@ public static class PbIntegers
 {
     /// <summary>Returns <paramref name="value"/> as a long when it fits, otherwise the BigInteger itself.</summary>
     public static object Normalize(BigInteger value) =>
-        value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
 
     /// <summary>
     /// Converts any .NET integer (signed, unsigned, native or BigInteger) to a BigInteger; false when
