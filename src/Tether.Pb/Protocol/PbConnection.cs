@@ -81,7 +81,7 @@ public sealed class PbConnection : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         var connection = new PbConnection(stream, options ?? new PbConnectionOptions());
-        connection._receiveLoop = connection.ReceiveLoopAsync();
+        connection._receiveLoop = Task.Run(connection.ReceiveLoopAsync, CancellationToken.None);
         try
         {
             await connection._ready.Task.WaitAsync(connection._options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
@@ -126,6 +126,7 @@ public sealed class PbConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await CloseAsync(new PbConnectionLostException("the connection was closed locally")).ConfigureAwait(false);
+        await _receiveLoop.ConfigureAwait(false);
         _writeLock.Dispose();
         _stop.Dispose();
     }
@@ -190,8 +191,6 @@ public sealed class PbConnection : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        // Let ConnectAsync return its task before the first read completes inline.
-        await Task.Yield();
         var buffer = new byte[ReceiveBufferSize];
         try
         {

@@ -1,0 +1,261 @@
+using System.Net;
+using System.Net.Sockets;
+using Tether.Pb;
+using Tether.Pb.Banana;
+using Tether.Pb.Jelly;
+using Tether.Pb.Protocol;
+
+namespace Tether.Tests.Pb;
+
+/// <summary>PbConnection against a scripted server written with the codec, over loopback TCP.</summary>
+public sealed class PbConnectionTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+    private static readonly JellySerializer Jelly = new();
+
+    [Fact]
+    public async Task Negotiates_like_a_Twisted_client_plain_choice_then_version_in_the_pb_dialect()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var connecting = PbConnection.ConnectAsync(server.EndPoint);
+        var peer = await server.AcceptAsync();
+
+        await peer.SendAsync(new List<object> { "pb"u8.ToArray(), "none"u8.ToArray() });
+        Assert.Equal("b'pb'", PbRepr.Format(await peer.ReadAsync()));
+        peer.UsePbDialect();
+        Assert.Equal("[b'version', 6]", PbRepr.Format(await peer.ReadAsync()));
+        await peer.SendAsync(PbMessageCodec.Encode(new PbVersion(6)));
+
+        await using var connection = await connecting.WaitAsync(Bound);
+        Assert.False(connection.Closed.IsCompleted);
+    }
+
+    [Theory]
+    [InlineData("none", 6)]
+    [InlineData("pb", 5)]
+    public async Task A_server_without_the_pb_dialect_or_version_6_is_refused(string dialect, long version)
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var connecting = PbConnection.ConnectAsync(server.EndPoint);
+        var peer = await server.AcceptAsync();
+        await peer.SendAsync(new List<object> { System.Text.Encoding.ASCII.GetBytes(dialect) });
+        if (dialect == "pb")
+        {
+            await peer.ReadAsync();
+            peer.UsePbDialect();
+            await peer.ReadAsync();
+            await peer.SendAsync(PbMessageCodec.Encode(new PbVersion(version)));
+        }
+
+        await Assert.ThrowsAsync<PbProtocolException>(() => connecting.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task A_banana_violation_closes_the_connection_and_fails_each_outstanding_call_once()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var (connection, peer) = await ConnectAsync(server);
+        await using var _ = connection;
+        var failures = 0;
+        var calls = Enumerable.Range(0, 3)
+            .Select(i => connection.Root.CallRemoteAsync("wait", i).ContinueWith(t => Interlocked.Add(ref failures, t.IsFaulted ? 1 : 100), TaskScheduler.Default))
+            .ToList();
+        for (var i = 0; i < 3; i++)
+        {
+            await peer.ReadAsync();
+        }
+
+        await peer.SendRawAsync([0x01, 0x88]);
+
+        Assert.IsType<BananaException>(await connection.Closed.WaitAsync(Bound));
+        await Task.WhenAll(calls).WaitAsync(Bound);
+        Assert.Equal(3, failures);
+        var late = await Assert.ThrowsAsync<PbConnectionLostException>(() => connection.Root.CallRemoteAsync("more"));
+        Assert.IsType<BananaException>(late.InnerException);
+    }
+
+    [Fact]
+    public async Task Unknown_commands_get_didNotUnderstand_and_calls_to_unexported_ids_get_PBs_invalid_object_error()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var (connection, peer) = await ConnectAsync(server);
+        await using var _ = connection;
+
+        await peer.SendAsync(PythonLiteral.Parse("[b'frobnicate', 1]"));
+        Assert.Equal("[b'didNotUnderstand', b'frobnicate']", PbRepr.Format(await peer.ReadAsync()));
+
+        await peer.SendAsync(PbMessageCodec.Encode(new PbCall(9, PbObjectId.FromNumber(1), "anything", true, Jelly.Jelly(new PbTuple()), Jelly.Jelly(new Dictionary<string, object?>()))));
+        var error = Assert.IsType<PbError>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        Assert.Equal(9, error.RequestId);
+        var failure = Assert.IsType<PbFailure>(Jelly.Unjelly(error.Failure));
+        Assert.Equal(("twisted.spread.pb.Error", "Invalid Object ID"), (failure.Type, failure.Value));
+        Assert.False(connection.Closed.IsCompleted);
+    }
+
+    [Fact]
+    public async Task An_answer_to_no_outstanding_request_is_a_protocol_violation()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var (connection, peer) = await ConnectAsync(server);
+        await using var _ = connection;
+
+        await peer.SendAsync(PbMessageCodec.Encode(new PbAnswer(42, 1L)));
+
+        Assert.IsType<PbProtocolException>(await connection.Closed.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task A_cancelled_call_completes_cancelled_and_its_late_answer_is_dropped()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var (connection, peer) = await ConnectAsync(server);
+        await using var _ = connection;
+        using var cancellation = new CancellationTokenSource();
+
+        var call = connection.Root.CallRemoteAsync("slow", [], null, cancellation.Token);
+        var request = Assert.IsType<PbCall>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+
+        await peer.SendAsync(PbMessageCodec.Encode(new PbAnswer(request.RequestId, 1L)));
+        var next = connection.Root.CallRemoteAsync("next");
+        var nextRequest = Assert.IsType<PbCall>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        await peer.SendAsync(PbMessageCodec.Encode(new PbAnswer(nextRequest.RequestId, 2L)));
+        Assert.Equal(2L, await next.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Arguments_that_cannot_be_sent_fail_the_call_without_sending_it()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var (connection, peer) = await ConnectAsync(server);
+        await using var _ = connection;
+
+        var call = connection.Root.CallRemoteAsync("take", new object());
+        Assert.True(call.IsFaulted);
+        await Assert.ThrowsAsync<ArgumentException>(() => call);
+
+        var tooLong = connection.Root.CallRemoteAsync("take", new byte[BananaOptions.DefaultSizeLimit + 1]);
+        await Assert.ThrowsAsync<ArgumentException>(() => tooLong.WaitAsync(Bound));
+
+        var ok = connection.Root.CallRemoteAsync("take", 1);
+        Assert.Equal("take", Assert.IsType<PbCall>(PbMessageCodec.Decode(await peer.ReadAsync())).Method);
+        Assert.False(ok.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Each_remote_reference_sends_one_decref_when_disposed_and_the_root_none()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var (connection, peer) = await ConnectAsync(server);
+        await using var _ = connection;
+
+        var call = connection.Root.CallRemoteAsync("children");
+        var request = Assert.IsType<PbCall>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        var twoChildren = new List<object?> { new PbRemote(PbObjectId.FromNumber(7)), new PbRemote(PbObjectId.FromNumber(8)) };
+        await peer.SendAsync(PbMessageCodec.Encode(new PbAnswer(request.RequestId, Jelly.Jelly(twoChildren))));
+        var children = Assert.IsType<List<object?>>(await call.WaitAsync(Bound));
+        var seven = Assert.IsType<PbRemoteReference>(children[0]);
+        var eight = Assert.IsType<PbRemoteReference>(children[1]);
+
+        connection.Root.Dispose();
+        seven.Dispose();
+        seven.Dispose();
+        eight.Dispose();
+
+        // Nothing for the root (Twisted does not count it) and one decref per reference.
+        Assert.Equal("[b'decref', 7]", PbRepr.Format(await peer.ReadAsync()));
+        Assert.Equal("[b'decref', 8]", PbRepr.Format(await peer.ReadAsync()));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => seven.CallRemoteAsync("name"));
+    }
+
+    private static async Task<(PbConnection Connection, ScriptedPeer Peer)> ConnectAsync(ScriptedServer server)
+    {
+        var connecting = PbConnection.ConnectAsync(server.EndPoint);
+        var peer = await server.AcceptAsync();
+        await peer.SendAsync(new List<object> { "pb"u8.ToArray(), "none"u8.ToArray() });
+        await peer.ReadAsync();
+        peer.UsePbDialect();
+        await peer.ReadAsync();
+        await peer.SendAsync(PbMessageCodec.Encode(new PbVersion(6)));
+        return (await connecting.WaitAsync(Bound), peer);
+    }
+
+    private sealed class ScriptedServer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly List<ScriptedPeer> _peers = [];
+
+        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+        public static Task<ScriptedServer> StartAsync()
+        {
+            var server = new ScriptedServer();
+            server._listener.Start();
+            return Task.FromResult(server);
+        }
+
+        public async Task<ScriptedPeer> AcceptAsync()
+        {
+            var peer = new ScriptedPeer(await _listener.AcceptSocketAsync().WaitAsync(Bound));
+            _peers.Add(peer);
+            return peer;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            _listener.Dispose();
+            foreach (var peer in _peers)
+            {
+                peer.Dispose();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class ScriptedPeer(Socket socket) : IDisposable
+    {
+        private readonly BananaDecoder _decoder = new();
+        private readonly BananaEncoder _encoder = new();
+        private readonly byte[] _buffer = new byte[4096];
+        private readonly Queue<object> _received = new();
+        private byte[] _unread = [];
+
+        public void UsePbDialect()
+        {
+            _decoder.Dialect = BananaDialect.Pb;
+            _encoder.Dialect = BananaDialect.Pb;
+        }
+
+        public Task SendAsync(object expression) => SendRawAsync(_encoder.Encode(expression));
+
+        public async Task SendRawAsync(byte[] bytes) => await socket.SendAsync(bytes).WaitAsync(Bound);
+
+        /// <summary>The next expression, decoding one at a time so a dialect switch applies to what follows.</summary>
+        public async Task<object> ReadAsync()
+        {
+            while (_received.Count == 0)
+            {
+                if (_unread.Length == 0)
+                {
+                    var read = await socket.ReceiveAsync(_buffer).WaitAsync(Bound);
+                    Assert.NotEqual(0, read);
+                    _unread = _buffer[..read];
+                }
+
+                if (_decoder.TryReadExpression(_unread, out var consumed, out var expression))
+                {
+                    _received.Enqueue(expression);
+                }
+
+                _unread = _unread[consumed..];
+            }
+
+            return _received.Dequeue();
+        }
+
+        public void Dispose() => socket.Dispose();
+    }
+}
