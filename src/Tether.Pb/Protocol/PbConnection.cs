@@ -8,53 +8,73 @@ using Tether.Pb.Jelly;
 namespace Tether.Pb.Protocol;
 
 /// <summary>
-/// The client end of a Perspective Broker connection to a Twisted PB server (<c>PBServerFactory</c>):
-/// dialect and version negotiation, calls with answers and errors, remote references with
-/// <c>decref</c>, and twisted.cred login. It exports nothing yet: calls from the server are answered
-/// with PB's "Invalid Object ID" error, and cacheables are refused.
+/// One Perspective Broker connection with a Twisted peer, either end: dialect and version negotiation,
+/// calls both ways with answers and errors, objects exported as <see cref="IPbCallable"/> with PB's
+/// reference counting, remote references with <c>decref</c>, and twisted.cred login on the client side.
+/// Cacheables are not supported yet: replicas are refused and cache messages answered with an error.
 /// </summary>
 public sealed class PbConnection : IAsyncDisposable
 {
     private const int ReceiveBufferSize = 16 * 1024;
+    private static readonly byte[] PbDialect = "pb"u8.ToArray();
 
     private readonly Stream _stream;
-    private readonly PbConnectionOptions _options;
+    private readonly bool _isClient;
     private readonly BananaDecoder _decoder;
     private readonly BananaEncoder _encoder;
     private readonly JellySerializer _jelly;
     private readonly Hooks _hooks;
+    private readonly PbExportTable _exports;
+    private readonly TimeSpan _handshakeTimeout;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<object?>> _pending = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Exception> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
-    private HandshakeState _handshake = HandshakeState.AwaitingOffer;
-    private long _nextRequestId;
+    private HandshakeState _handshake;
+    private long _lastRequestId;
     private Task _receiveLoop = Task.CompletedTask;
 
-    private PbConnection(Stream stream, PbConnectionOptions options)
+    private PbConnection(Stream stream, PbConnectionOptions options, bool isClient)
     {
+        options.Banana.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxExports, 1, nameof(options));
         _stream = stream;
-        _options = options;
+        _isClient = isClient;
+        _handshakeTimeout = options.HandshakeTimeout;
         _decoder = new BananaDecoder(options.Banana);
         _encoder = new BananaEncoder(options.Banana);
         _jelly = new JellySerializer(options.Registry, options.Banana.MaxDepth);
         _hooks = new Hooks(this);
+        _exports = new PbExportTable(options.MaxExports);
+        if (!isClient && options.Root is { } root)
+        {
+            _exports.SetNamed(PbObjectId.Root.Name!, root);
+        }
+
+        _handshake = isClient ? HandshakeState.AwaitingOffer : HandshakeState.AwaitingChoice;
         Root = new PbRemoteReference(this, PbObjectId.Root, counted: false);
     }
 
     private enum HandshakeState
     {
         AwaitingOffer,
+        AwaitingChoice,
         AwaitingVersion,
         Ready,
     }
 
-    /// <summary>The server's root object (<c>PBClientFactory.getRootObject</c>); not reference counted.</summary>
+    /// <summary>
+    /// The peer's root object (<c>PBClientFactory.getRootObject</c>); not reference counted. Only a server
+    /// has one: on the accepting side, calls through it fail with PB's "Invalid Object ID".
+    /// </summary>
     public PbRemoteReference Root { get; }
 
     /// <summary>Completes when the connection has ended, with the reason.</summary>
     public Task<Exception> Closed => _closed.Task;
+
+    /// <summary>Objects currently exported to the peer (references it holds), the root excluded.</summary>
+    public int ExportCount => _exports.Count;
 
     /// <summary>Connects over TCP to a Twisted PB server and negotiates.</summary>
     /// <exception cref="PbProtocolException">The server does not speak PB version 6 in the "pb" dialect.</exception>
@@ -75,24 +95,21 @@ public sealed class PbConnection : IAsyncDisposable
         return await ConnectAsync(new NetworkStream(socket, ownsSocket: true), options, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Negotiates over an open stream (a socket, a pipe) whose other end is a PB server; owns the stream from then on.</summary>
+    /// <summary>
+    /// Negotiates as the client over an open stream (a socket, a pipe) whose other end is a PB server
+    /// (<c>PBServerFactory</c>). Owns the stream from then on.
+    /// </summary>
     /// <exception cref="PbProtocolException">The server does not speak PB version 6 in the "pb" dialect.</exception>
-    public static async Task<PbConnection> ConnectAsync(Stream stream, PbConnectionOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        var connection = new PbConnection(stream, options ?? new PbConnectionOptions());
-        connection._receiveLoop = Task.Run(connection.ReceiveLoopAsync, CancellationToken.None);
-        try
-        {
-            await connection._ready.Task.WaitAsync(connection._options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch (Exception ex)
-        {
-            await connection.CloseAsync(ex).ConfigureAwait(false);
-            throw;
-        }
-    }
+    public static Task<PbConnection> ConnectAsync(Stream stream, PbConnectionOptions? options = null, CancellationToken cancellationToken = default) =>
+        StartAsync(stream, options, isClient: true, cancellationToken);
+
+    /// <summary>
+    /// Negotiates as the server over an accepted stream whose other end is a PB client
+    /// (<c>PBClientFactory</c>); the client reaches <see cref="PbConnectionOptions.Root"/>. Owns the stream from then on.
+    /// </summary>
+    /// <exception cref="PbProtocolException">The client does not choose the "pb" dialect or speak PB version 6.</exception>
+    public static Task<PbConnection> AcceptAsync(Stream stream, PbConnectionOptions? options = null, CancellationToken cancellationToken = default) =>
+        StartAsync(stream, options, isClient: false, cancellationToken);
 
     /// <summary>
     /// Logs in through the server's twisted.cred portal with username and password (challenge-response;
@@ -100,7 +117,7 @@ public sealed class PbConnection : IAsyncDisposable
     /// </summary>
     /// <param name="username">The user name (sent as UTF-8 bytes, as <c>PBClientFactory.login</c> does).</param>
     /// <param name="password">The password.</param>
-    /// <param name="mind">The client object the server's realm receives, or null.</param>
+    /// <param name="mind">The client object the server's realm receives (an <see cref="IPbCallable"/> to be called back), or null.</param>
     /// <param name="cancellationToken">Cancels waiting for the server.</param>
     /// <exception cref="PbRemoteCallException">The server refused, e.g. <c>twisted.cred.error.UnauthorizedLogin</c>.</exception>
     public async Task<PbRemoteReference> LoginAsync(string username, string password, object? mind = null, CancellationToken cancellationToken = default)
@@ -140,11 +157,11 @@ public sealed class PbConnection : IAsyncDisposable
     {
         if (_closed.Task.IsCompleted)
         {
-            return Task.FromException<object?>(new PbConnectionLostException("the connection is closed", _closed.Task.Result));
+            return Task.FromException<object?>(Lost("the connection is closed"));
         }
 
         PbCall call;
-        var requestId = Interlocked.Increment(ref _nextRequestId);
+        var requestId = Interlocked.Increment(ref _lastRequestId);
         try
         {
             call = new PbCall(
@@ -162,11 +179,10 @@ public sealed class PbConnection : IAsyncDisposable
 
         var answer = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[requestId] = answer;
-        if (_closed.Task.IsCompleted)
+        if (_closed.Task.IsCompleted && _pending.TryRemove(requestId, out _))
         {
-            // Closed between the check above and registration; CloseAsync may already have swept the table.
-            _pending.TryRemove(requestId, out _);
-            answer.TrySetException(new PbConnectionLostException("the connection is closed", _closed.Task.Result));
+            // Closed after the check above; CloseAsync may have swept the table before this entry arrived.
+            answer.TrySetException(Lost("the connection is closed"));
             return answer.Task;
         }
 
@@ -186,6 +202,29 @@ public sealed class PbConnection : IAsyncDisposable
         if (!_closed.Task.IsCompleted)
         {
             _ = SendAsync(new PbDecRef(id));
+        }
+    }
+
+    private static async Task<PbConnection> StartAsync(Stream stream, PbConnectionOptions? options, bool isClient, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var connection = new PbConnection(stream, options ?? new PbConnectionOptions(), isClient);
+        if (!isClient)
+        {
+            // The server speaks first, offering its dialects in plain banana; this side speaks only "pb".
+            _ = connection.SendBytesAsync(connection._encoder.Encode(new List<object> { PbDialect }));
+        }
+
+        connection._receiveLoop = Task.Run(connection.ReceiveLoopAsync, CancellationToken.None);
+        try
+        {
+            await connection._ready.Task.WaitAsync(connection._handshakeTimeout, cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception ex)
+        {
+            await connection.CloseAsync(ex).ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -229,7 +268,24 @@ public sealed class PbConnection : IAsyncDisposable
         switch (_handshake)
         {
             case HandshakeState.AwaitingOffer:
-                ChooseDialect(expression);
+                if (expression is not IReadOnlyList<object> offer || !offer.Any(IsPbDialect))
+                {
+                    throw new PbProtocolException($"the server does not offer the pb dialect: {PbRepr.Format(expression)}");
+                }
+
+                // The choice itself still travels in the plain dialect; everything after it in "pb".
+                var choice = _encoder.Encode(PbDialect);
+                UsePbDialect();
+                _ = SendBytesAsync([.. choice, .. _encoder.Encode(PbMessageCodec.Encode(new PbVersion(PbVersion.Current)))]);
+                return;
+            case HandshakeState.AwaitingChoice:
+                if (!IsPbDialect(expression))
+                {
+                    throw new PbProtocolException($"the client chose {PbRepr.Format(expression)}; only \"pb\" was offered");
+                }
+
+                UsePbDialect();
+                _ = SendAsync(new PbVersion(PbVersion.Current));
                 return;
             case HandshakeState.AwaitingVersion:
                 if (PbMessageCodec.Decode(expression) is not PbVersion { Version: PbVersion.Current })
@@ -250,43 +306,115 @@ public sealed class PbConnection : IAsyncDisposable
             case PbError error:
                 Complete(error.RequestId, error.Failure, isError: true);
                 break;
-            case PbCall { AnswerRequired: true } call:
-                // Nothing is exported yet: answer as Twisted does for an unknown object id.
-                _ = SendAsync(new PbError(call.RequestId, _jelly.Jelly(new PbFailure("twisted.spread.pb.Error", "Invalid Object ID"))));
+            case PbCall call:
+                Dispatch(call);
                 break;
-            case PbCall or PbDidNotUnderstand:
-                break;
-            case PbVersion { Version: PbVersion.Current }:
+            case PbDecRef decref when !_exports.RemoveReference(decref.Id):
+                // Twisted drops the connection too (KeyError in proto_decref): the peers' counts disagree.
+                throw new PbProtocolException($"decref of {decref.Id}, which this side does not export");
+            case PbDecRef or PbDidNotUnderstand or PbVersion { Version: PbVersion.Current }:
                 break;
             case PbUnknownCommand unknown:
                 _ = SendAsync(new PbDidNotUnderstand(unknown.Command));
                 break;
             case var other:
-                // A version change, or decref/decache/uncache for objects this side never sent.
+                // A version change, or decache/uncache for cacheables this side never replicated.
                 throw new PbProtocolException($"unexpected {PbRepr.Format(expression)} ({other.GetType().Name})");
         }
     }
 
-    private void ChooseDialect(object offer)
-    {
-        if (offer is not IReadOnlyList<object> dialects || !dialects.Any(d => d is byte[] name && name.AsSpan().SequenceEqual("pb"u8)))
-        {
-            throw new PbProtocolException($"the server does not offer the pb dialect: {PbRepr.Format(offer)}");
-        }
+    private static bool IsPbDialect(object value) => value is byte[] name && name.AsSpan().SequenceEqual(PbDialect);
 
-        // The choice itself still travels in the plain dialect; everything after it in "pb".
-        var choice = _encoder.Encode("pb"u8.ToArray());
+    private void UsePbDialect()
+    {
         _encoder.Dialect = BananaDialect.Pb;
         _decoder.Dialect = BananaDialect.Pb;
         _handshake = HandshakeState.AwaitingVersion;
-        _ = SendBytesAsync([.. choice, .. _encoder.Encode(PbMessageCodec.Encode(new PbVersion(PbVersion.Current)))]);
+    }
+
+    /// <summary>Runs the peer's call on the exported object it names; arguments are unjellied here, in arrival order.</summary>
+    private void Dispatch(PbCall call)
+    {
+        if (call.ToCache || _exports.Find(call.Target) is not IPbCallable target)
+        {
+            // Twisted answers an unknown id with pb.Error("Invalid Object ID"); this side holds no replicas yet.
+            _ = AnswerAsync(call, Task.FromException<object?>(new PbRemoteCallException(new PbFailure("twisted.spread.pb.Error", "Invalid Object ID"))));
+            return;
+        }
+
+        Task<object?> result;
+        try
+        {
+            var arguments = _jelly.Unjelly(call.Arguments, _hooks) as IReadOnlyList<object?>
+                ?? throw new JellyException("call arguments must be a tuple");
+            var keywordArguments = Keywords(_jelly.Unjelly(call.KeywordArguments, _hooks));
+            result = target.CallAsync(call.Method, arguments, keywordArguments, _stop.Token);
+        }
+        catch (Exception ex)
+        {
+            // Bad arguments fail the call, not the connection (Twisted answers an InsecureJelly the same way).
+            result = Task.FromException<object?>(ex);
+        }
+
+        _ = AnswerAsync(call, result);
+    }
+
+    private static Dictionary<string, object?> Keywords(object? value)
+    {
+        if (value is not Dictionary<object, object?> dictionary)
+        {
+            throw new JellyException($"keyword arguments must be a dictionary, got {PbRepr.Format(value)}");
+        }
+
+        return dictionary.ToDictionary(
+            pair => pair.Key switch
+            {
+                string name => name,
+                byte[] name => Encoding.UTF8.GetString(name),
+                _ => throw new JellyException($"keyword {PbRepr.Format(pair.Key)} is not a string"),
+            },
+            pair => pair.Value,
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>Sends the call's outcome once it is known; never throws (it runs unobserved).</summary>
+    private async Task AnswerAsync(PbCall call, Task<object?> result)
+    {
+        PbMessage reply;
+        try
+        {
+            var value = await result.ConfigureAwait(false);
+            if (!call.AnswerRequired)
+            {
+                return;
+            }
+
+            // Jellied only when sent: exporting a result counts a reference the peer must release.
+            reply = new PbAnswer(call.RequestId, _jelly.Jelly(value, _hooks));
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (call.AnswerRequired)
+        {
+            var failure = ex is PbRemoteCallException remote ? remote.Failure : new PbFailure(ex.GetType().FullName ?? ex.GetType().Name, ex.Message);
+            reply = new PbError(call.RequestId, _jelly.Jelly(failure));
+        }
+        catch (Exception)
+        {
+            // Nobody asked for an answer, so nobody hears of the failure, as in Twisted.
+            return;
+        }
+
+        await SendAsync(reply).ConfigureAwait(false);
     }
 
     private void Complete(long requestId, object payload, bool isError)
     {
         if (!_pending.TryRemove(requestId, out var answer))
         {
-            // Twisted drops the connection here too (KeyError in proto_answer).
+            // Twisted drops the connection too (KeyError in proto_answer).
             throw new PbProtocolException($"answer for request {requestId}, which is not outstanding");
         }
 
@@ -325,9 +453,13 @@ public sealed class PbConnection : IAsyncDisposable
             if (message is PbCall call && _pending.TryRemove(call.RequestId, out var answer))
             {
                 answer.TrySetException(ex);
+                return Task.CompletedTask;
             }
 
-            return Task.CompletedTask;
+            // An answer too large for banana: tell the caller instead of leaving it waiting.
+            return message is PbAnswer reply
+                ? SendAsync(new PbError(reply.RequestId, _jelly.Jelly(new PbFailure(ex.GetType().FullName!, ex.Message))))
+                : Task.CompletedTask;
         }
 
         return SendBytesAsync(bytes);
@@ -367,23 +499,32 @@ public sealed class PbConnection : IAsyncDisposable
         {
             if (_pending.TryRemove(requestId, out var answer))
             {
-                answer.TrySetException(new PbConnectionLostException($"connection lost: {reason.Message}", reason));
+                answer.TrySetException(Lost($"connection lost: {reason.Message}"));
             }
         }
 
         await _stream.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The connection's side of jelly: remote references in, our references to the peer's objects out.</summary>
+    private PbConnectionLostException Lost(string message) =>
+        _closed.Task.IsCompleted ? new PbConnectionLostException(message, _closed.Task.Result) : new PbConnectionLostException(message);
+
+    /// <summary>The connection's side of jelly: its exports and references out, the peer's tokens in.</summary>
     private sealed class Hooks(PbConnection connection) : IPbReferenceHooks
     {
-        public PbReference? ToReference(object value) =>
-            value is PbRemoteReference reference && reference.Connection == connection ? new PbLocal(reference.Id) : null;
+        public PbReference? ToReference(object value) => value switch
+        {
+            PbRemoteReference reference when reference.Connection == connection => new PbLocal(reference.Id),
+            IPbCallable callable => new PbRemote(connection._exports.AddReference(callable)),
+            _ => null,
+        };
 
         public object? FromReference(PbReference reference) => reference switch
         {
             PbRemote remote => new PbRemoteReference(connection, remote.Id, counted: true),
-            _ => throw new JellyException($"{reference} is not supported by this connection yet (it exports no objects and observes no cacheables)"),
+            PbLocal local => connection._exports.Find(local.Id)
+                ?? throw new JellyException($"the peer sent back {local.Id}, which this side does not export"),
+            _ => throw new JellyException($"{reference} is not supported by this connection yet (it observes no cacheables)"),
         };
     }
 }

@@ -12,6 +12,15 @@ public sealed record PbConnectionOptions
     /// <summary>The copyable types this connection accepts and sends.</summary>
     public PbTypeRegistry Registry { get; init; } = new();
 
+    /// <summary>
+    /// The object a connecting peer reaches as <c>root</c> (<c>PBServerFactory(root)</c>); used by
+    /// <see cref="PbConnection.AcceptAsync"/>. Null: the root answers every call with PB's "Invalid Object ID".
+    /// </summary>
+    public IPbCallable? Root { get; init; }
+
+    /// <summary>Most objects one connection exports at a time (Twisted's <c>MAX_BROKER_REFS</c> is 1024).</summary>
+    public int MaxExports { get; init; } = 1024;
+
     /// <summary>How long the dialect and version exchange may take.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -169,6 +169,110 @@ public sealed class PbConnectionTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => seven.CallRemoteAsync("name"));
     }
 
+    [Fact]
+    public async Task Accepting_offers_only_pb_and_completes_once_the_client_chose_it_and_sent_its_version()
+    {
+        var (connecting, peer, server) = await StartAcceptingAsync(new PbConnectionOptions());
+        await using var _ = server;
+
+        Assert.Equal("[b'pb']", PbRepr.Format(await peer.ReadAsync()));
+        await peer.SendAsync("pb"u8.ToArray());
+        peer.UsePbDialect();
+        await peer.SendAsync(PbMessageCodec.Encode(new PbVersion(6)));
+        Assert.Equal("[b'version', 6]", PbRepr.Format(await peer.ReadAsync()));
+        await using var connection = await connecting.WaitAsync(Bound);
+        Assert.False(connection.Closed.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Accepting_refuses_a_client_that_chooses_another_dialect()
+    {
+        var (connecting, peer, server) = await StartAcceptingAsync(new PbConnectionOptions());
+        await using var _ = server;
+
+        await peer.ReadAsync();
+        await peer.SendAsync("none"u8.ToArray());
+        await Assert.ThrowsAsync<PbProtocolException>(() => connecting.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Exports_are_counted_per_token_released_by_decref_and_a_stray_decref_is_a_violation()
+    {
+        var (connection, peer, server) = await AcceptAsync(new PbConnectionOptions { Root = new LeafFactory() });
+        await using var _ = server;
+        await using var __ = connection;
+
+        await peer.SendAsync(Call(1, "make", answerRequired: true));
+        var answer = Assert.IsType<PbAnswer>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        Assert.Equal("[b'list', [b'remote', 1], [b'remote', 1]]", PbRepr.Format(answer.Result));
+        Assert.Equal(1, connection.ExportCount);
+
+        // A result nobody asked for is never jellied, so it adds no references the peer could not release.
+        await peer.SendAsync(Call(2, "make", answerRequired: false));
+        await peer.SendAsync(PbMessageCodec.Encode(new PbDecRef(PbObjectId.FromNumber(1))));
+        await peer.SendAsync(PbMessageCodec.Encode(new PbDecRef(PbObjectId.FromNumber(1))));
+        await peer.SendAsync(Call(3, "barrier", answerRequired: true));
+        Assert.Equal("[b'answer', 3, [b'unicode', b'barrier']]", PbRepr.Format(await peer.ReadAsync()));
+        Assert.Equal(0, connection.ExportCount);
+
+        await peer.SendAsync(PbMessageCodec.Encode(new PbDecRef(PbObjectId.FromNumber(1))));
+        Assert.IsType<PbProtocolException>(await connection.Closed.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task The_export_limit_fails_the_call_that_would_exceed_it_not_the_connection()
+    {
+        var (connection, peer, server) = await AcceptAsync(new PbConnectionOptions { Root = new LeafFactory { DistinctLeaves = true }, MaxExports = 1 });
+        await using var _ = server;
+        await using var __ = connection;
+
+        await peer.SendAsync(Call(1, "make", answerRequired: true));
+        var error = Assert.IsType<PbError>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        var failure = Assert.IsType<PbFailure>(Jelly.Unjelly(error.Failure));
+        Assert.Contains("MaxExports", failure.Value, StringComparison.Ordinal);
+        Assert.False(connection.Closed.IsCompleted);
+    }
+
+    private static List<object> Call(long requestId, string method, bool answerRequired) =>
+        PbMessageCodec.Encode(new PbCall(requestId, PbObjectId.Root, method, answerRequired, Jelly.Jelly(new PbTuple()), Jelly.Jelly(new Dictionary<string, object?>())));
+
+    private static async Task<(Task<PbConnection> Connecting, ScriptedPeer Peer, ScriptedServer Server)> StartAcceptingAsync(PbConnectionOptions options)
+    {
+        var server = await ScriptedServer.StartAsync();
+        var (client, accepted) = await server.ConnectClientAsync();
+        return (PbConnection.AcceptAsync(new NetworkStream(accepted, ownsSocket: true), options), client, server);
+    }
+
+    private static async Task<(PbConnection Connection, ScriptedPeer Peer, ScriptedServer Server)> AcceptAsync(PbConnectionOptions options)
+    {
+        var (connecting, peer, server) = await StartAcceptingAsync(options);
+        await peer.ReadAsync();
+        await peer.SendAsync("pb"u8.ToArray());
+        peer.UsePbDialect();
+        await peer.SendAsync(PbMessageCodec.Encode(new PbVersion(6)));
+        await peer.ReadAsync();
+        return (await connecting.WaitAsync(Bound), peer, server);
+    }
+
+    /// <summary>A root whose "make" returns a pair of leaves (the same one twice unless told otherwise); other methods echo their name.</summary>
+    private sealed class LeafFactory : IPbCallable
+    {
+        private readonly Leaf _shared = new();
+
+        public bool DistinctLeaves { get; init; }
+
+        public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken) =>
+            Task.FromResult<object?>(method == "make"
+                ? new List<object?> { DistinctLeaves ? new Leaf() : _shared, DistinctLeaves ? new Leaf() : _shared }
+                : method);
+    }
+
+    private sealed class Leaf : IPbCallable
+    {
+        public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken) =>
+            Task.FromResult<object?>(method);
+    }
+
     private static async Task<(PbConnection Connection, ScriptedPeer Peer)> ConnectAsync(ScriptedServer server)
     {
         var connecting = PbConnection.ConnectAsync(server.EndPoint);
@@ -200,6 +304,16 @@ public sealed class PbConnectionTests
             var peer = new ScriptedPeer(await _listener.AcceptSocketAsync().WaitAsync(Bound));
             _peers.Add(peer);
             return peer;
+        }
+
+        /// <summary>Opens a connection to this server: a scripted client end and the accepted socket.</summary>
+        public async Task<(ScriptedPeer Client, Socket Accepted)> ConnectClientAsync()
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var client = new ScriptedPeer(socket);
+            _peers.Add(client);
+            await socket.ConnectAsync(EndPoint).WaitAsync(Bound);
+            return (client, await _listener.AcceptSocketAsync().WaitAsync(Bound));
         }
 
         public ValueTask DisposeAsync()

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using Tether.Functional.Tests.Infrastructure;
+using Tether.Pb;
+using Tether.Pb.Jelly;
+using Tether.Pb.Protocol;
+using Xunit.Abstractions;
+
+namespace Tether.Functional.Tests.Pb;
+
+/// <summary>A real Twisted PB client (Scripts/pb_client.py) against Tether's accepting side.</summary>
+public sealed class PbServerInteropTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    [SkippableFact]
+    public async Task A_Twisted_client_calls_a_dotnet_root_passes_callbacks_and_releases_exports()
+    {
+        var python = TwistedPython.Require("PB interop with a Twisted client");
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        await using var client = new JsonLinesProcess(
+            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(python, [TwistedPython.Script("pb_client.py"), $"{port}"]))!,
+            "pb_client.py");
+
+        var socket = await listener.AcceptSocketAsync().WaitAsync(Bound);
+        var root = new TetherRoot();
+        await using var connection = await PbConnection.AcceptAsync(new NetworkStream(socket, ownsSocket: true), new PbConnectionOptions { Root = root });
+        root.Connection.SetResult(connection);
+
+        await client.WaitForEventAsync("done", Bound);
+        output.WriteLine(client.DescribeOutput());
+        Assert.DoesNotContain(client.Events, e => JsonLinesProcess.EventNameOf(e) == "error");
+
+        Assert.Empty(Event(client, "echo")["mismatches"]!.AsArray());
+        Assert.True(Event(client, "add")["value"]!.GetValue<bool>());
+        Assert.Equal("[[\"int\",\"str\",\"bytes\"],[\"key\"]]", Event(client, "describe")["value"]!.ToJsonString());
+
+        var fail = Event(client, "fail");
+        Assert.True(fail["raised"]!.GetValue<bool>());
+        Assert.Equal("System.InvalidOperationException", fail["type"]!.GetValue<string>());
+        Assert.Equal("boom ☃", fail["message"]!.GetValue<string>());
+        Assert.Equal("twisted.spread.flavors.NoSuchMethod", Event(client, "missing")["type"]!.GetValue<string>());
+
+        var callback = Event(client, "callback");
+        Assert.Equal("thanks for hello", callback["answer"]!.GetValue<string>());
+        Assert.Equal("[\"hello\"]", callback["received"]!.ToJsonString());
+
+        var child = Event(client, "child");
+        Assert.Equal("kid", child["name"]!.GetValue<string>());
+        Assert.True(child["same_object"]!.GetValue<bool>());
+        Assert.Equal(1, child["exported"]!.GetValue<int>());
+        Assert.Equal(0, child["exported_after_release"]!.GetValue<int>());
+    }
+
+    private static JsonObject Event(JsonLinesProcess process, string name) =>
+        process.Events.Single(e => JsonLinesProcess.EventNameOf(e) == name);
+
+    /// <summary>The root the Python client exercises; methods mirror what pb_client.py calls.</summary>
+    private sealed class TetherRoot : IPbCallable
+    {
+        private Child? _lastChild;
+
+        public TaskCompletionSource<PbConnection> Connection { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<object?> CallAsync(
+            string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken)
+        {
+            switch (method)
+            {
+                case "echo":
+                    return arguments[0];
+                case "add":
+                    PbIntegers.TryGetInteger(arguments[0], out var a);
+                    PbIntegers.TryGetInteger(arguments[1], out var b);
+                    return PbIntegers.Normalize(a + b);
+                case "describe":
+                    return new List<object?>
+                    {
+                        arguments.Select(argument => (object?)(argument switch { long => "int", string => "str", byte[] => "bytes", _ => "?" })).ToList(),
+                        keywordArguments.Keys.Order(StringComparer.Ordinal).Cast<object?>().ToList(),
+                    };
+                case "fail":
+                    throw new InvalidOperationException((string)arguments[0]!);
+                case "callMeBack":
+                    var callback = (PbRemoteReference)arguments[0]!;
+                    using (callback)
+                    {
+                        return await callback.CallRemoteAsync("take", [arguments[1]], null, cancellationToken);
+                    }
+
+                case "child":
+                    return _lastChild = new Child((string)arguments[0]!);
+                case "isLastChild":
+                    return ReferenceEquals(arguments[0], _lastChild);
+                case "exports":
+                    return (long)(await Connection.Task).ExportCount;
+                default:
+                    throw new PbRemoteCallException(new PbFailure("twisted.spread.flavors.NoSuchMethod", $"No such method: remote_{method}"));
+            }
+        }
+    }
+
+    private sealed class Child(string name) : IPbCallable
+    {
+        public Task<object?> CallAsync(
+            string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken) =>
+            Task.FromResult<object?>(method == "name" ? name : throw new PbRemoteCallException(new PbFailure("twisted.spread.flavors.NoSuchMethod", method)));
+    }
+}

@@ -1,0 +1,88 @@
+"""A Twisted PB client for Tether's interop tests, run with Debian's python3 and Twisted.
+
+pb_client.py PORT    connect to a Tether PB server on 127.0.0.1:PORT, exercise its root (see TetherRoot in
+                     PbServerInteropTests.cs) and print one JSON line per check, then {"event": "done"}.
+"""
+import gc
+import json
+import sys
+import time
+
+from twisted.internet import defer, reactor
+from twisted.spread import pb
+
+from pb_jelly_catalogue import CATALOGUE, same
+
+
+def emit(event, **fields):
+    print(json.dumps({"t": time.monotonic(), "event": event, **fields}), flush=True)
+
+
+class Callback(pb.Referenceable):
+    def __init__(self):
+        self.received = []
+
+    def remote_take(self, value):
+        self.received.append(value)
+        return "thanks for " + value
+
+
+@defer.inlineCallbacks
+def exercise(root):
+    mismatches = []
+    for name, value in CATALOGUE.items():
+        if name in ("copyable", "failure"):
+            continue
+        got = yield root.callRemote("echo", value)
+        if not same(name, got):
+            mismatches.append(f"{name}: {got!r}"[:300])
+    emit("echo", mismatches=mismatches)
+
+    emit("add", value=(yield root.callRemote("add", 2**70, 1)) == 2**70 + 1)
+    emit("describe", value=(yield root.callRemote("describe", 1, "two", b"3", key=4)))
+
+    try:
+        yield root.callRemote("fail", "boom ☃")
+        emit("fail", raised=False)
+    except pb.RemoteError as error:
+        emit("fail", raised=True, type=error.remoteType.decode(), message=str(error))
+
+    try:
+        yield root.callRemote("noSuchMethod")
+        emit("missing", raised=False)
+    except pb.RemoteError as error:
+        emit("missing", raised=True, type=error.remoteType.decode())
+
+    callback = Callback()
+    answer = yield root.callRemote("callMeBack", callback, "hello")
+    emit("callback", answer=answer, received=callback.received)
+
+    child = yield root.callRemote("child", "kid")
+    name = yield child.callRemote("name")
+    same_object = yield root.callRemote("isLastChild", child)
+    exported = yield root.callRemote("exports")
+    del child
+    gc.collect()
+    exported_after_release = yield root.callRemote("exports")
+    emit("child", name=name, same_object=same_object, exported=exported, exported_after_release=exported_after_release)
+
+
+def main():
+    port = int(sys.argv[1])
+    factory = pb.PBClientFactory()
+    reactor.connectTCP("127.0.0.1", port, factory)
+
+    def finished(result):
+        emit("done")
+        reactor.stop()
+
+    def failed(reason):
+        emit("error", message=reason.getTraceback())
+        reactor.stop()
+
+    factory.getRootObject().addCallback(exercise).addCallbacks(finished, failed)
+    reactor.run()
+
+
+if __name__ == "__main__":
+    main()
