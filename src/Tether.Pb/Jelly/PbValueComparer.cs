@@ -1,5 +1,3 @@
-using System.Collections;
-
 namespace Tether.Pb.Jelly;
 
 /// <summary>
@@ -51,5 +49,5 @@ public sealed class PbValueComparer : IEqualityComparer<object?>
     }
 
     /// <summary>True for a set that cannot change, which is what Python calls a frozenset.</summary>
-    internal static bool IsFrozen(IEnumerable set) => set is not ISet<object>;
+    internal static bool IsFrozen(IReadOnlySet<object> set) => set is not ICollection<object> { IsReadOnly: false };
 }

@@ -71,7 +71,7 @@ internal sealed class Unjellier(PbTypeRegistry registry, IPbReferenceHooks? hook
             case JellyAtoms.Dictionary:
                 return Dictionary(list, depth, referenceId);
             case JellyAtoms.Set:
-                var set = new HashSet<object>(PbValueComparer.Instance!);
+                var set = new HashSet<object>(PbValueComparer.Instance);
                 Register(referenceId, set);
                 for (var i = 1; i < list.Count; i++)
                 {
@@ -86,7 +86,7 @@ internal sealed class Unjellier(PbTypeRegistry registry, IPbReferenceHooks? hook
                     elements.Add(Hashable(Unjelly(list[i], depth + 1)));
                 }
 
-                return elements.ToFrozenSet(PbValueComparer.Instance!);
+                return elements.ToFrozenSet(PbValueComparer.Instance);
             case JellyAtoms.Reference:
                 return Reference(list, depth);
             case JellyAtoms.Dereference:
@@ -146,7 +146,7 @@ internal sealed class Unjellier(PbTypeRegistry registry, IPbReferenceHooks? hook
 
     private Dictionary<object, object?> Dictionary(IReadOnlyList<object> list, int depth, long? referenceId)
     {
-        var dictionary = new Dictionary<object, object?>(PbValueComparer.Instance!);
+        var dictionary = new Dictionary<object, object?>(PbValueComparer.Instance);
         Register(referenceId, dictionary);
         for (var i = 1; i < list.Count; i++)
         {

@@ -66,6 +66,19 @@ public sealed class JellyTests
     }
 
     [Fact]
+    public void Byte_strings_tuples_and_frozensets_are_keys_by_content()
+    {
+        var frozen = new object[] { 1L, "a"u8.ToArray() }.ToFrozenSet(PbValueComparer.Instance);
+        var dictionary = new Dictionary<object, object?>(PbValueComparer.Instance) { [frozen] = 1L, [new PbTuple("x"u8.ToArray())] = 2L };
+
+        var back = Assert.IsType<Dictionary<object, object?>>(RoundTrip(dictionary));
+
+        Assert.Equal(1L, back[new object[] { "a"u8.ToArray(), 1L }.ToFrozenSet(PbValueComparer.Instance)]);
+        Assert.Equal(2L, back[new PbTuple("x"u8.ToArray())]);
+        Assert.False(PbValueComparer.Instance.Equals(new HashSet<object> { 1L }, new HashSet<object> { 1L }));
+    }
+
+    [Fact]
     public void A_dotnet_decimal_becomes_a_Python_decimal()
     {
         Assert.Equal(new PbDecimal(-12345, -2), RoundTrip(-123.45m));
