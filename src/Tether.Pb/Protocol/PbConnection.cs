@@ -10,8 +10,9 @@ namespace Tether.Pb.Protocol;
 /// <summary>
 /// One Perspective Broker connection with a Twisted peer, either end: dialect and version negotiation,
 /// calls both ways with answers and errors, objects exported as <see cref="IPbCallable"/> with PB's
-/// reference counting, remote references with <c>decref</c>, and twisted.cred login on the client side.
-/// Cacheables are not supported yet: replicas are refused and cache messages answered with an error.
+/// reference counting, remote references with <c>decref</c>, cacheables replicated both ways
+/// (<see cref="IPbCacheable"/> out, <see cref="PbConnectionOptions.ReplicaFactory"/> in), and twisted.cred
+/// login on the client side.
 /// </summary>
 public sealed class PbConnection : IAsyncDisposable
 {
@@ -25,6 +26,9 @@ public sealed class PbConnection : IAsyncDisposable
     private readonly JellySerializer _jelly;
     private readonly Hooks _hooks;
     private readonly PbExportTable _exports;
+    private readonly PbCachedObjects _cached;
+    private readonly PbReplicas _replicas = new();
+    private readonly Func<PbNewCache, object>? _replicaFactory;
     private readonly TimeSpan _handshakeTimeout;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<object?>> _pending = new();
@@ -47,6 +51,8 @@ public sealed class PbConnection : IAsyncDisposable
         _jelly = new JellySerializer(options.Registry, options.Banana.MaxDepth);
         _hooks = new Hooks(this);
         _exports = new PbExportTable(options.MaxExports);
+        _cached = new PbCachedObjects(options.MaxExports);
+        _replicaFactory = options.ReplicaFactory;
         if (!isClient && options.Root is { } root)
         {
             _exports.SetNamed(PbObjectId.Root.Name!, root);
@@ -75,6 +81,9 @@ public sealed class PbConnection : IAsyncDisposable
 
     /// <summary>Objects currently exported to the peer (references it holds), the root excluded.</summary>
     public int ExportCount => _exports.Count;
+
+    /// <summary>Replicas of the peer's cacheables this side holds (until the owner confirms a release with <c>uncache</c>).</summary>
+    public int ReplicaCount => _replicas.Count;
 
     /// <summary>Connects over TCP to a Twisted PB server and negotiates.</summary>
     /// <exception cref="PbProtocolException">The server does not speak PB version 6 in the "pb" dialect.</exception>
@@ -139,6 +148,21 @@ public sealed class PbConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Releases a replica this connection's <see cref="PbConnectionOptions.ReplicaFactory"/> built: the owner is
+    /// sent one <c>decache</c> per time it sent the replica, stops observing, and answers <c>uncache</c>.
+    /// Releasing an unknown or already released replica does nothing.
+    /// </summary>
+    public void ReleaseReplica(object replica)
+    {
+        ArgumentNullException.ThrowIfNull(replica);
+        var (id, tokens) = _replicas.ReleaseTokens(replica);
+        for (var i = 0L; i < tokens && !_closed.Task.IsCompleted; i++)
+        {
+            _ = SendAsync(new PbDecache(id));
+        }
+    }
+
     /// <summary>Closes the connection; outstanding calls fail with <see cref="PbConnectionLostException"/>.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -153,7 +177,8 @@ public sealed class PbConnection : IAsyncDisposable
         string method,
         IReadOnlyList<object?> arguments,
         IReadOnlyDictionary<string, object?>? keywordArguments,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool toCache = false)
     {
         if (_closed.Task.IsCompleted)
         {
@@ -170,10 +195,12 @@ public sealed class PbConnection : IAsyncDisposable
                 method,
                 AnswerRequired: true,
                 _jelly.Jelly(new PbTuple(arguments), _hooks),
-                _jelly.Jelly(keywordArguments ?? new Dictionary<string, object?>(), _hooks));
+                _jelly.Jelly(keywordArguments ?? new Dictionary<string, object?>(), _hooks),
+                toCache);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex)
         {
+            // Unsendable arguments, or an exported object's hook failing: the call fails, never synchronously.
             return Task.FromException<object?>(ex);
         }
 
@@ -312,13 +339,18 @@ public sealed class PbConnection : IAsyncDisposable
             case PbDecRef decref when !_exports.RemoveReference(decref.Id):
                 // Twisted drops the connection too (KeyError in proto_decref): the peers' counts disagree.
                 throw new PbProtocolException($"decref of {decref.Id}, which this side does not export");
-            case PbDecRef or PbDidNotUnderstand or PbVersion { Version: PbVersion.Current }:
+            case PbDecache decache:
+                Decache(decache.Id);
+                break;
+            case PbUncache uncache when !_replicas.Remove(uncache.Id):
+                throw new PbProtocolException($"uncache of {uncache.Id}, which this side holds no replica of");
+            case PbDecRef or PbUncache or PbDidNotUnderstand or PbVersion { Version: PbVersion.Current }:
                 break;
             case PbUnknownCommand unknown:
                 _ = SendAsync(new PbDidNotUnderstand(unknown.Command));
                 break;
             case var other:
-                // A version change, or decache/uncache for cacheables this side never replicated.
+                // A version change.
                 throw new PbProtocolException($"unexpected {PbRepr.Format(expression)} ({other.GetType().Name})");
         }
     }
@@ -335,9 +367,10 @@ public sealed class PbConnection : IAsyncDisposable
     /// <summary>Runs the peer's call on the exported object it names; arguments are unjellied here, in arrival order.</summary>
     private void Dispatch(PbCall call)
     {
-        if (call.ToCache || _exports.Find(call.Target) is not IPbCallable target)
+        var found = call.ToCache ? _replicas.Find(call.Target.Number) : _exports.Find(call.Target);
+        if (found is not IPbCallable target)
         {
-            // Twisted answers an unknown id with pb.Error("Invalid Object ID"); this side holds no replicas yet.
+            // Twisted answers an unknown id with pb.Error("Invalid Object ID").
             _ = AnswerAsync(call, Task.FromException<object?>(new PbRemoteCallException(new PbFailure("twisted.spread.pb.Error", "Invalid Object ID"))));
             return;
         }
@@ -357,6 +390,38 @@ public sealed class PbConnection : IAsyncDisposable
         }
 
         _ = AnswerAsync(call, result);
+    }
+
+    private void Decache(long id)
+    {
+        if (!_cached.RemoveToken(id, out var released))
+        {
+            // Twisted drops the connection too (KeyError in proto_decache).
+            throw new PbProtocolException($"decache of {id}, which this side does not replicate");
+        }
+
+        if (released is var (cacheable, observer))
+        {
+            StopObserving(cacheable, observer);
+            _ = SendAsync(new PbUncache(id));
+        }
+    }
+
+    private static void StopObserving(IPbCacheable cacheable, PbCacheObserver observer)
+    {
+        if (!observer.Stop())
+        {
+            return;
+        }
+
+        try
+        {
+            cacheable.StoppedObserving(observer);
+        }
+        catch (Exception)
+        {
+            // The owner's handler failing must not stop the connection's bookkeeping; this layer has no logger.
+        }
     }
 
     private static Dictionary<string, object?> Keywords(object? value)
@@ -495,6 +560,11 @@ public sealed class PbConnection : IAsyncDisposable
 
         _ready.TrySetException(reason);
         await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var (cacheable, observer) in _cached.Clear())
+        {
+            StopObserving(cacheable, observer);
+        }
+
         foreach (var requestId in _pending.Keys)
         {
             if (_pending.TryRemove(requestId, out var answer))
@@ -515,6 +585,8 @@ public sealed class PbConnection : IAsyncDisposable
         public PbReference? ToReference(object value) => value switch
         {
             PbRemoteReference reference when reference.Connection == connection => new PbLocal(reference.Id),
+            _ when connection._replicas.IdOf(value) is { } id => new PbLocalCache(id),
+            IPbCacheable cacheable => Cache(cacheable),
             IPbCallable callable => new PbRemote(connection._exports.AddReference(callable)),
             _ => null,
         };
@@ -524,7 +596,50 @@ public sealed class PbConnection : IAsyncDisposable
             PbRemote remote => new PbRemoteReference(connection, remote.Id, counted: true),
             PbLocal local => connection._exports.Find(local.Id)
                 ?? throw new JellyException($"the peer sent back {local.Id}, which this side does not export"),
-            _ => throw new JellyException($"{reference} is not supported by this connection yet (it observes no cacheables)"),
+            PbNewCache cache => NewReplica(cache),
+            PbCached cached => connection._replicas.AddToken(cached.Id)
+                ?? throw new JellyException($"the peer referred to replica {cached.Id}, which this side does not hold"),
+            PbLocalCache localCache => connection._cached.Find(localCache.Id)
+                ?? throw new JellyException($"the peer sent back cacheable {localCache.Id}, which this side does not replicate"),
+            _ => throw new JellyException($"unknown reference {reference}"),
         };
+
+        private PbReference Cache(IPbCacheable cacheable)
+        {
+            var (id, observer) = connection._cached.AddToken(cacheable, connection);
+            if (observer is null)
+            {
+                return new PbCached(id);
+            }
+
+            try
+            {
+                return new PbNewCache(cacheable.TypeName, id, cacheable.GetStateToCacheAndObserve(observer));
+            }
+            catch
+            {
+                // The replica is never sent, so the peer will not release it.
+                connection._cached.RemoveToken(id, out _);
+                throw;
+            }
+        }
+
+        private object NewReplica(PbNewCache cache)
+        {
+            var factory = connection._replicaFactory
+                ?? throw new JellyException($"the peer sent a {cache.TypeName} cacheable and this connection has no replica factory");
+            object replica;
+            try
+            {
+                replica = factory(cache);
+            }
+            catch (Exception ex) when (ex is not JellyException)
+            {
+                throw new JellyException($"the replica factory failed for a {cache.TypeName}: {ex.Message}", ex);
+            }
+
+            connection._replicas.Add(cache.Id, replica);
+            return replica;
+        }
     }
 }

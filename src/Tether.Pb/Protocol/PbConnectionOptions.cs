@@ -21,6 +21,13 @@ public sealed record PbConnectionOptions
     /// <summary>Most objects one connection exports at a time (Twisted's <c>MAX_BROKER_REFS</c> is 1024).</summary>
     public int MaxExports { get; init; } = 1024;
 
+    /// <summary>
+    /// Builds the replica for a cacheable the peer sends (its type must be registered with
+    /// <see cref="PbTypeRegistry.RegisterCacheable"/>). A replica that is an <see cref="IPbCallable"/> receives the
+    /// owner's observer calls. Null: replicas are refused (the call that carried one fails).
+    /// </summary>
+    public Func<PbNewCache, object>? ReplicaFactory { get; init; }
+
     /// <summary>How long the dialect and version exchange may take.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -54,6 +54,12 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
         Assert.True(child["same_object"]!.GetValue<bool>());
         Assert.Equal(1, child["exported"]!.GetValue<int>());
         Assert.Equal(0, child["exported_after_release"]!.GetValue<int>());
+
+        var cache = Event(client, "cache");
+        Assert.Equal("[0,1,2,3]", cache["values"]!.ToJsonString());
+        Assert.True(cache["shared_state"]!.GetValue<bool>());
+        Assert.Equal(1, Event(client, "cacheReleased")["stopped"]!.GetValue<int>());
+        Assert.Equal(1, root.Status.StoppedCount);
     }
 
     private static JsonObject Event(JsonLinesProcess process, string name) =>
@@ -63,6 +69,8 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
     private sealed class TetherRoot : IPbCallable
     {
         private Child? _lastChild;
+
+        public DotnetStatus Status { get; } = new();
 
         public TaskCompletionSource<PbConnection> Connection { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -98,8 +106,62 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
                     return ReferenceEquals(arguments[0], _lastChild);
                 case "exports":
                     return (long)(await Connection.Task).ExportCount;
+                case "status":
+                    return Status;
+                case "bump":
+                    await Status.BumpAsync((long)arguments[0]!);
+                    return null;
+                case "stoppedObserving":
+                    return (long)Status.StoppedCount;
                 default:
                     throw new PbRemoteCallException(new PbFailure("twisted.spread.flavors.NoSuchMethod", $"No such method: remote_{method}"));
+            }
+        }
+    }
+
+    /// <summary>A cacheable whose replicas see its value and every bump, in order.</summary>
+    private sealed class DotnetStatus : IPbCacheable
+    {
+        private readonly List<PbCacheObserver> _observers = [];
+        private long _value;
+        private int _stopped;
+
+        public string TypeName => "example.DotnetStatus";
+
+        public int StoppedCount => Volatile.Read(ref _stopped);
+
+        public object? GetStateToCacheAndObserve(PbCacheObserver observer)
+        {
+            lock (_observers)
+            {
+                _observers.Add(observer);
+            }
+
+            return new Dictionary<string, object?> { ["value"] = _value };
+        }
+
+        public void StoppedObserving(PbCacheObserver observer)
+        {
+            lock (_observers)
+            {
+                _observers.Remove(observer);
+            }
+
+            Interlocked.Increment(ref _stopped);
+        }
+
+        public async Task BumpAsync(long times)
+        {
+            for (var i = 0; i < times; i++)
+            {
+                var value = ++_value;
+                PbCacheObserver[] observers;
+                lock (_observers)
+                {
+                    observers = [.. _observers];
+                }
+
+                await Task.WhenAll(observers.Select(observer => observer.CallRemoteAsync("update", value)));
             }
         }
     }

@@ -27,6 +27,20 @@ class Callback(pb.Referenceable):
         return "thanks for " + value
 
 
+class RemoteDotnetStatus(pb.RemoteCache):
+    """The replica of Tether's cacheable: its initial value, then every update the owner pushes."""
+
+    def setCopyableState(self, state):
+        self.values = [state["value"]]
+
+    def observe_update(self, value):
+        self.values.append(value)
+        return len(self.values)
+
+
+pb.setUnjellyableForClass("example.DotnetStatus", RemoteDotnetStatus)
+
+
 @defer.inlineCallbacks
 def exercise(root):
     mismatches = []
@@ -65,6 +79,16 @@ def exercise(root):
     gc.collect()
     exported_after_release = yield root.callRemote("exports")
     emit("child", name=name, same_object=same_object, exported=exported, exported_after_release=exported_after_release)
+
+    replica = yield root.callRemote("status")
+    yield root.callRemote("bump", 3)
+    again = yield root.callRemote("status")
+    emit("cache", values=replica.values, shared_state=again.values is replica.values)
+    del replica, again
+    # inlineCallbacks still holds the last value it sent into this generator until the next yield.
+    yield root.callRemote("echo", None)
+    gc.collect()
+    emit("cacheReleased", stopped=(yield root.callRemote("stoppedObserving")))
 
 
 def main():

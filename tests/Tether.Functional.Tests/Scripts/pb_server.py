@@ -1,10 +1,10 @@
 """A Twisted PB server for Tether's interop tests, run with Debian's python3 and Twisted.
 
-pb_server.py root      PBServerFactory(TestRoot): remote_ methods below
+pb_server.py root      PBServerFactory(TestRoot): remote_ methods below, and a Cacheable (STATUS)
 pb_server.py portal    PBServerFactory(Portal): twisted.cred login, user alice with password secret
 
 Listens on 127.0.0.1 (an ephemeral port) and prints JSON lines: {"event": "listening", "port": N}
-first, then login/logout events.
+first, then login/logout and observing/stoppedObserving events.
 """
 import json
 import sys
@@ -44,6 +44,34 @@ class RemotePoint(pb.RemoteCopy):
 pb.setUnjellyableForClass("example.Point", RemotePoint)
 
 
+class Status(pb.Cacheable):
+    """Observed from .NET: every observer gets observe_update(value) for each change, in order."""
+
+    def __init__(self):
+        self.observers = []
+        self.value = 0
+
+    def getTypeToCopy(self):
+        return b"example.Status"
+
+    def getStateToCacheAndObserveFor(self, perspective, observer):
+        self.observers.append(observer)
+        emit("observing", observers=len(self.observers))
+        return {"value": self.value}
+
+    def stoppedObserving(self, perspective, observer):
+        self.observers.remove(observer)
+        emit("stoppedObserving", observers=len(self.observers))
+
+    def set(self, value):
+        self.value = value
+        for observer in self.observers:
+            observer.callRemote("update", value)
+
+
+STATUS = Status()
+
+
 class TestRoot(pb.Root):
     broker = None
 
@@ -73,6 +101,14 @@ class TestRoot(pb.Root):
     def remote_swap(self, point):
         # point arrived as a RemotePoint; a RemoteCopy is not itself copyable, so build a Point to answer.
         return Point(point.y, point.x)
+
+    def remote_status(self):
+        return STATUS
+
+    def remote_setStatus(self, first, count):
+        for value in range(first, first + count):
+            STATUS.set(value)
+        return count
 
     def remote_child(self, name):
         return Child(name)
