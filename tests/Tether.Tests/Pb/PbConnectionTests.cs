@@ -233,6 +233,77 @@ public sealed class PbConnectionTests
         Assert.False(connection.Closed.IsCompleted);
     }
 
+    [Fact]
+    public async Task Replicas_are_counted_per_token_and_released_with_one_decache_each()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var built = 0;
+        var options = new PbConnectionOptions
+        {
+            Registry = new PbTypeRegistry().RegisterCacheable("example.Status"),
+            ReplicaFactory = _ => { built++; return new Leaf(); },
+        };
+        var (connection, peer) = await ConnectAsync(server, options);
+        await using var _ = connection;
+
+        var first = connection.Root.CallRemoteAsync("status");
+        var request = Assert.IsType<PbCall>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        var newAndCached = new List<object?> { new PbNewCache("example.Status", 4, null), new PbCached(4) };
+        await peer.SendAsync(PbMessageCodec.Encode(new PbAnswer(request.RequestId, Jelly.Jelly(newAndCached))));
+        var replicas = Assert.IsType<List<object?>>(await first.WaitAsync(Bound));
+        Assert.Same(replicas[0], replicas[1]);
+        Assert.Equal(1, built);
+
+        // The owner's observer calls the replica; the replica sent back is the owner's own cacheable.
+        await peer.SendAsync(PbMessageCodec.Encode(new PbCall(1, PbObjectId.FromNumber(4), "update", true, Jelly.Jelly(new PbTuple()), Jelly.Jelly(new Dictionary<string, object?>()), ToCache: true)));
+        Assert.Equal("[b'answer', 1, [b'unicode', b'update']]", PbRepr.Format(await peer.ReadAsync()));
+        var echo = connection.Root.CallRemoteAsync("echo", replicas[0]);
+        Assert.Contains("[b'lcache', 4]", PbRepr.Format(await peer.ReadAsync()), StringComparison.Ordinal);
+
+        connection.ReleaseReplica(replicas[0]!);
+        connection.ReleaseReplica(replicas[0]!);
+        Assert.Equal("[b'decache', 4]", PbRepr.Format(await peer.ReadAsync()));
+        Assert.Equal("[b'decache', 4]", PbRepr.Format(await peer.ReadAsync()));
+        await peer.SendAsync(PbMessageCodec.Encode(new PbUncache(4)));
+        await peer.SendAsync(PbMessageCodec.Encode(new PbUncache(4)));
+        Assert.IsType<PbProtocolException>(await connection.Closed.WaitAsync(Bound));
+        Assert.Equal(0, connection.ReplicaCount);
+        await Assert.ThrowsAsync<PbConnectionLostException>(() => echo);
+    }
+
+    [Fact]
+    public async Task A_replica_factory_that_throws_fails_only_the_call_that_carried_the_replica()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var options = new PbConnectionOptions
+        {
+            Registry = new PbTypeRegistry().RegisterCacheable("example.Status"),
+            ReplicaFactory = _ => throw new InvalidOperationException("no"),
+        };
+        var (connection, peer) = await ConnectAsync(server, options);
+        await using var _ = connection;
+
+        var call = connection.Root.CallRemoteAsync("status");
+        var request = Assert.IsType<PbCall>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        await peer.SendAsync(PbMessageCodec.Encode(new PbAnswer(request.RequestId, Jelly.Jelly(new PbNewCache("example.Status", 1, null)))));
+
+        var failure = await Assert.ThrowsAsync<JellyException>(() => call.WaitAsync(Bound));
+        Assert.Contains("replica factory", failure.Message, StringComparison.Ordinal);
+        Assert.False(connection.Closed.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_decache_for_nothing_replicated_is_a_protocol_violation()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var (connection, peer) = await ConnectAsync(server);
+        await using var _ = connection;
+
+        await peer.SendAsync(PbMessageCodec.Encode(new PbDecache(3)));
+
+        Assert.IsType<PbProtocolException>(await connection.Closed.WaitAsync(Bound));
+    }
+
     private static List<object> Call(long requestId, string method, bool answerRequired) =>
         PbMessageCodec.Encode(new PbCall(requestId, PbObjectId.Root, method, answerRequired, Jelly.Jelly(new PbTuple()), Jelly.Jelly(new Dictionary<string, object?>())));
 
@@ -273,9 +344,9 @@ public sealed class PbConnectionTests
             Task.FromResult<object?>(method);
     }
 
-    private static async Task<(PbConnection Connection, ScriptedPeer Peer)> ConnectAsync(ScriptedServer server)
+    private static async Task<(PbConnection Connection, ScriptedPeer Peer)> ConnectAsync(ScriptedServer server, PbConnectionOptions? options = null)
     {
-        var connecting = PbConnection.ConnectAsync(server.EndPoint);
+        var connecting = PbConnection.ConnectAsync(server.EndPoint, options);
         var peer = await server.AcceptAsync();
         await peer.SendAsync(new List<object> { "pb"u8.ToArray(), "none"u8.ToArray() });
         await peer.ReadAsync();
