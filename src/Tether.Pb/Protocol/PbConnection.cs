@@ -20,7 +20,6 @@ public sealed class PbConnection : IAsyncDisposable
     private static readonly byte[] PbDialect = "pb"u8.ToArray();
 
     private readonly Stream _stream;
-    private readonly bool _isClient;
     private readonly BananaDecoder _decoder;
     private readonly BananaEncoder _encoder;
     private readonly JellySerializer _jelly;
@@ -44,7 +43,6 @@ public sealed class PbConnection : IAsyncDisposable
         options.Banana.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxExports, 1, nameof(options));
         _stream = stream;
-        _isClient = isClient;
         _handshakeTimeout = options.HandshakeTimeout;
         _decoder = new BananaDecoder(options.Banana);
         _encoder = new BananaEncoder(options.Banana);
