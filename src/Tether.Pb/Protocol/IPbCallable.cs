@@ -23,3 +23,14 @@ public interface IPbCallable
         IReadOnlyDictionary<string, object?> keywordArguments,
         CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// An exported object that wants to know when the peer no longer holds any reference to it: its last
+/// <c>decref</c> arrived, or the connection ended while it was exported. Twisted uses this moment to log a
+/// user out.
+/// </summary>
+public interface IPbExportLifetime
+{
+    /// <summary>Called once per export: after this the peer cannot call the object again without it being sent anew.</summary>
+    void Released();
+}

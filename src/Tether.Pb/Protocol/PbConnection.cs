@@ -14,7 +14,7 @@ namespace Tether.Pb.Protocol;
 /// (<see cref="IPbCacheable"/> out, <see cref="PbConnectionOptions.ReplicaFactory"/> in), and twisted.cred
 /// login on the client side.
 /// </summary>
-public sealed class PbConnection : IAsyncDisposable
+public sealed partial class PbConnection : IAsyncDisposable
 {
     private const int ReceiveBufferSize = 16 * 1024;
     private static readonly byte[] PbDialect = "pb"u8.ToArray();
@@ -34,6 +34,7 @@ public sealed class PbConnection : IAsyncDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Exception> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
+    private Exception? _closeReason;
     private HandshakeState _handshake;
     private long _lastRequestId;
     private Task _receiveLoop = Task.CompletedTask;
@@ -74,7 +75,10 @@ public sealed class PbConnection : IAsyncDisposable
     /// </summary>
     public PbRemoteReference Root { get; }
 
-    /// <summary>Completes when the connection has ended, with the reason.</summary>
+    /// <summary>
+    /// Completes when the connection has ended, with the reason, after every outstanding call failed, every
+    /// observer stopped and every export was released.
+    /// </summary>
     public Task<Exception> Closed => _closed.Task;
 
     /// <summary>Objects currently exported to the peer (references it holds), the root excluded.</summary>
@@ -155,7 +159,7 @@ public sealed class PbConnection : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(replica);
         var (id, tokens) = _replicas.ReleaseTokens(replica);
-        for (var i = 0L; i < tokens && !_closed.Task.IsCompleted; i++)
+        for (var i = 0L; i < tokens && !IsClosing; i++)
         {
             _ = SendAsync(new PbDecache(id));
         }
@@ -178,7 +182,7 @@ public sealed class PbConnection : IAsyncDisposable
         CancellationToken cancellationToken,
         bool toCache = false)
     {
-        if (_closed.Task.IsCompleted)
+        if (IsClosing)
         {
             return Task.FromException<object?>(Lost("the connection is closed"));
         }
@@ -204,9 +208,9 @@ public sealed class PbConnection : IAsyncDisposable
 
         var answer = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[requestId] = answer;
-        if (_closed.Task.IsCompleted && _pending.TryRemove(requestId, out _))
+        if (IsClosing && _pending.TryRemove(requestId, out _))
         {
-            // Closed after the check above; CloseAsync may have swept the table before this entry arrived.
+            // Closing began after the check above; CloseAsync may have swept the table before this entry arrived.
             answer.TrySetException(Lost("the connection is closed"));
             return answer.Task;
         }
@@ -222,9 +226,11 @@ public sealed class PbConnection : IAsyncDisposable
         return answer.Task;
     }
 
+    private bool IsClosing => Volatile.Read(ref _closeReason) is not null;
+
     internal void Release(PbObjectId id)
     {
-        if (!_closed.Task.IsCompleted)
+        if (!IsClosing)
         {
             _ = SendAsync(new PbDecRef(id));
         }
@@ -334,15 +340,21 @@ public sealed class PbConnection : IAsyncDisposable
             case PbCall call:
                 Dispatch(call);
                 break;
-            case PbDecRef decref when !_exports.RemoveReference(decref.Id):
-                // Twisted drops the connection too (KeyError in proto_decref): the peers' counts disagree.
-                throw new PbProtocolException($"decref of {decref.Id}, which this side does not export");
+            case PbDecRef decref:
+                if (!_exports.RemoveReference(decref.Id, out var released))
+                {
+                    // Twisted drops the connection too (KeyError in proto_decref): the peers' counts disagree.
+                    throw new PbProtocolException($"decref of {decref.Id}, which this side does not export");
+                }
+
+                NotifyReleased(released);
+                break;
             case PbDecache decache:
                 Decache(decache.Id);
                 break;
             case PbUncache uncache when !_replicas.Remove(uncache.Id):
                 throw new PbProtocolException($"uncache of {uncache.Id}, which this side holds no replica of");
-            case PbDecRef or PbUncache or PbDidNotUnderstand or PbVersion { Version: PbVersion.Current }:
+            case PbUncache or PbDidNotUnderstand or PbVersion { Version: PbVersion.Current }:
                 break;
             case PbUnknownCommand unknown:
                 _ = SendAsync(new PbDidNotUnderstand(unknown.Command));
@@ -402,6 +414,18 @@ public sealed class PbConnection : IAsyncDisposable
         {
             StopObserving(cacheable, observer);
             _ = SendAsync(new PbUncache(id));
+        }
+    }
+
+    private static void NotifyReleased(object? released)
+    {
+        try
+        {
+            (released as IPbExportLifetime)?.Released();
+        }
+        catch (Exception)
+        {
+            // An export's handler failing must not stop the connection's bookkeeping; this layer has no logger.
         }
     }
 
@@ -551,7 +575,7 @@ public sealed class PbConnection : IAsyncDisposable
 
     private async Task CloseAsync(Exception reason)
     {
-        if (!_closed.TrySetResult(reason))
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null)
         {
             return;
         }
@@ -563,6 +587,11 @@ public sealed class PbConnection : IAsyncDisposable
             StopObserving(cacheable, observer);
         }
 
+        foreach (var exported in _exports.Clear())
+        {
+            NotifyReleased(exported);
+        }
+
         foreach (var requestId in _pending.Keys)
         {
             if (_pending.TryRemove(requestId, out var answer))
@@ -572,72 +601,9 @@ public sealed class PbConnection : IAsyncDisposable
         }
 
         await _stream.DisposeAsync().ConfigureAwait(false);
+        _closed.TrySetResult(reason);
     }
 
     private PbConnectionLostException Lost(string message) =>
-        _closed.Task.IsCompleted ? new PbConnectionLostException(message, _closed.Task.Result) : new PbConnectionLostException(message);
-
-    /// <summary>The connection's side of jelly: its exports and references out, the peer's tokens in.</summary>
-    private sealed class Hooks(PbConnection connection) : IPbReferenceHooks
-    {
-        public PbReference? ToReference(object value) => value switch
-        {
-            PbRemoteReference reference when reference.Connection == connection => new PbLocal(reference.Id),
-            _ when connection._replicas.IdOf(value) is { } id => new PbLocalCache(id),
-            IPbCacheable cacheable => Cache(cacheable),
-            IPbCallable callable => new PbRemote(connection._exports.AddReference(callable)),
-            _ => null,
-        };
-
-        public object? FromReference(PbReference reference) => reference switch
-        {
-            PbRemote remote => new PbRemoteReference(connection, remote.Id, counted: true),
-            PbLocal local => connection._exports.Find(local.Id)
-                ?? throw new JellyException($"the peer sent back {local.Id}, which this side does not export"),
-            PbNewCache cache => NewReplica(cache),
-            PbCached cached => connection._replicas.AddToken(cached.Id)
-                ?? throw new JellyException($"the peer referred to replica {cached.Id}, which this side does not hold"),
-            PbLocalCache localCache => connection._cached.Find(localCache.Id)
-                ?? throw new JellyException($"the peer sent back cacheable {localCache.Id}, which this side does not replicate"),
-            _ => throw new JellyException($"unknown reference {reference}"),
-        };
-
-        private PbReference Cache(IPbCacheable cacheable)
-        {
-            var (id, observer) = connection._cached.AddToken(cacheable, connection);
-            if (observer is null)
-            {
-                return new PbCached(id);
-            }
-
-            try
-            {
-                return new PbNewCache(cacheable.TypeName, id, cacheable.GetStateToCacheAndObserve(observer));
-            }
-            catch
-            {
-                // The replica is never sent, so the peer will not release it.
-                connection._cached.RemoveToken(id, out _);
-                throw;
-            }
-        }
-
-        private object NewReplica(PbNewCache cache)
-        {
-            var factory = connection._replicaFactory
-                ?? throw new JellyException($"the peer sent a {cache.TypeName} cacheable and this connection has no replica factory");
-            object replica;
-            try
-            {
-                replica = factory(cache);
-            }
-            catch (Exception ex) when (ex is not JellyException)
-            {
-                throw new JellyException($"the replica factory failed for a {cache.TypeName}: {ex.Message}", ex);
-            }
-
-            connection._replicas.Add(cache.Id, replica);
-            return replica;
-        }
-    }
+        Volatile.Read(ref _closeReason) is { } reason ? new PbConnectionLostException(message, reason) : new PbConnectionLostException(message);
 }

@@ -66,11 +66,15 @@ internal sealed class PbExportTable(int limit)
         }
     }
 
-    /// <summary>Removes one reference; false when <paramref name="id"/> is not a numbered export.</summary>
-    public bool RemoveReference(PbObjectId id)
+    /// <summary>
+    /// Removes one reference; false when <paramref name="id"/> is not a numbered export. <paramref name="released"/>
+    /// is the object whose last reference this was, or null.
+    /// </summary>
+    public bool RemoveReference(PbObjectId id, out object? released)
     {
         lock (_gate)
         {
+            released = null;
             if (id.Name is not null || !_byId.TryGetValue(id, out var entry))
             {
                 return false;
@@ -80,9 +84,22 @@ internal sealed class PbExportTable(int limit)
             {
                 _byId.Remove(id);
                 _byObject.Remove(entry.Value);
+                released = entry.Value;
             }
 
             return true;
+        }
+    }
+
+    /// <summary>Empties the table (the connection ended) and returns the numbered exports it held.</summary>
+    public List<object> Clear()
+    {
+        lock (_gate)
+        {
+            var exported = _byObject.Keys.ToList();
+            _byId.Clear();
+            _byObject.Clear();
+            return exported;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
@@ -18,19 +19,11 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_Twisted_client_calls_a_dotnet_root_passes_callbacks_and_releases_exports()
     {
-        var python = TwistedPython.Require("PB interop with a Twisted client");
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        await using var client = new JsonLinesProcess(
-            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(python, [TwistedPython.Script("pb_client.py"), $"{port}"]))!,
-            "pb_client.py");
-
-        var socket = await listener.AcceptSocketAsync().WaitAsync(Bound);
         var root = new TetherRoot();
-        await using var connection = await PbConnection.AcceptAsync(new NetworkStream(socket, ownsSocket: true), new PbConnectionOptions { Root = root });
+        var (client, connection) = await RunClientAsync("calls", new PbConnectionOptions { Root = root });
+        await using var _ = client;
+        await using var __ = connection;
         root.Connection.SetResult(connection);
-
         await client.WaitForEventAsync("done", Bound);
         output.WriteLine(client.DescribeOutput());
         Assert.DoesNotContain(client.Events, e => JsonLinesProcess.EventNameOf(e) == "error");
@@ -60,6 +53,52 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
         Assert.True(cache["shared_state"]!.GetValue<bool>());
         Assert.Equal(1, Event(client, "cacheReleased")["stopped"]!.GetValue<int>());
         Assert.Equal(1, root.Status.StoppedCount);
+    }
+
+    [SkippableFact]
+    public async Task A_Twisted_client_logs_in_through_a_dotnet_portal_and_each_login_is_logged_out_once()
+    {
+        var logouts = new ConcurrentQueue<string>();
+        var portal = new PbPortal(user => user == "alice" ? "secret" : null, login => new Perspective(login), login => logouts.Enqueue(login.Username));
+        var (client, connection) = await RunClientAsync("login", new PbConnectionOptions { Root = portal });
+        await using var _ = client;
+        await using var __ = connection;
+
+        await client.WaitForEventAsync("done", Bound);
+        output.WriteLine(client.DescribeOutput());
+        var refused = Event(client, "wrongPassword");
+        Assert.True(refused["refused"]!.GetValue<bool>());
+        Assert.Equal("twisted.cred.error.UnauthorizedLogin", refused["type"]!.GetValue<string>());
+        var loggedIn = Event(client, "loggedIn");
+        Assert.Equal("alice", loggedIn["whoami"]!.GetValue<string>());
+        Assert.Equal("hi from the mind", loggedIn["greeting"]!.GetValue<string>());
+
+        // The first avatar was released by the client's decref, the second goes with the connection.
+        await connection.Closed.WaitAsync(Bound);
+        Assert.Equal(["alice", "alice"], logouts);
+        Assert.Equal(0, connection.ExportCount);
+    }
+
+    /// <summary>Starts pb_client.py with <paramref name="scenario"/> and accepts its connection with <paramref name="options"/>.</summary>
+    private static async Task<(JsonLinesProcess Client, PbConnection Connection)> RunClientAsync(string scenario, PbConnectionOptions options)
+    {
+        var python = TwistedPython.Require("PB interop with a Twisted client");
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var client = new JsonLinesProcess(
+            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(python, [TwistedPython.Script("pb_client.py"), $"{port}", scenario]))!,
+            $"pb_client.py {scenario}");
+        try
+        {
+            var socket = await listener.AcceptSocketAsync().WaitAsync(Bound);
+            return (client, await PbConnection.AcceptAsync(new NetworkStream(socket, ownsSocket: true), options));
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
     }
 
     private static JsonObject Event(JsonLinesProcess process, string name) =>
@@ -164,6 +203,18 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
                 await Task.WhenAll(observers.Select(observer => observer.CallRemoteAsync("update", value)));
             }
         }
+    }
+
+    /// <summary>The avatar the portal's realm hands out: it knows who logged in and can call their mind.</summary>
+    private sealed class Perspective(PbLogin login) : IPbCallable
+    {
+        public async Task<object?> CallAsync(
+            string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken) => method switch
+        {
+            "whoami" => login.Username,
+            "greetMind" => await ((PbRemoteReference)login.Mind!).CallRemoteAsync("hello", [], null, cancellationToken),
+            _ => throw new PbRemoteCallException(new PbFailure("twisted.spread.flavors.NoSuchMethod", method)),
+        };
     }
 
     private sealed class Child(string name) : IPbCallable

@@ -1,13 +1,17 @@
 """A Twisted PB client for Tether's interop tests, run with Debian's python3 and Twisted.
 
-pb_client.py PORT    connect to a Tether PB server on 127.0.0.1:PORT, exercise its root (see TetherRoot in
-                     PbServerInteropTests.cs) and print one JSON line per check, then {"event": "done"}.
+pb_client.py PORT calls   connect to a Tether PB server on 127.0.0.1:PORT, exercise its root (see TetherRoot in
+                          PbServerInteropTests.cs)
+pb_client.py PORT login   log in to a Tether PbPortal as alice (password secret) with a mind object
+
+Prints one JSON line per check, then {"event": "done"}.
 """
 import gc
 import json
 import sys
 import time
 
+from twisted.cred.credentials import UsernamePassword
 from twisted.internet import defer, reactor
 from twisted.spread import pb
 
@@ -91,8 +95,30 @@ def exercise(root):
     emit("cacheReleased", stopped=(yield root.callRemote("stoppedObserving")))
 
 
+class Mind(pb.Referenceable):
+    def remote_hello(self):
+        return "hi from the mind"
+
+
+@defer.inlineCallbacks
+def login(factory):
+    try:
+        yield factory.login(UsernamePassword(b"alice", b"wrong"))
+        emit("wrongPassword", refused=False)
+    except pb.RemoteError as error:
+        emit("wrongPassword", refused=True, type=error.remoteType.decode())
+
+    perspective = yield factory.login(UsernamePassword(b"alice", b"secret"), client=Mind())
+    emit("loggedIn", whoami=(yield perspective.callRemote("whoami")), greeting=(yield perspective.callRemote("greetMind")))
+    del perspective
+    # inlineCallbacks still holds the last value it sent into this generator until the next yield.
+    yield factory.login(UsernamePassword(b"alice", b"secret"))
+    gc.collect()
+    emit("released")
+
+
 def main():
-    port = int(sys.argv[1])
+    port, scenario = int(sys.argv[1]), sys.argv[2]
     factory = pb.PBClientFactory()
     reactor.connectTCP("127.0.0.1", port, factory)
 
@@ -104,7 +130,13 @@ def main():
         emit("error", message=reason.getTraceback())
         reactor.stop()
 
-    factory.getRootObject().addCallback(exercise).addCallbacks(finished, failed)
+    if scenario == "calls":
+        d = factory.getRootObject().addCallback(exercise)
+    elif scenario == "login":
+        d = login(factory)
+    else:
+        raise SystemExit(f"unknown scenario {scenario}")
+    d.addCallbacks(finished, failed)
     reactor.run()
 
 
