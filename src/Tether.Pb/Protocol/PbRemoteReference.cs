@@ -3,7 +3,8 @@ namespace Tether.Pb.Protocol;
 /// <summary>
 /// A reference to an object the peer exports (Twisted's <c>RemoteReference</c>). Calls go to its
 /// <c>remote_</c> (or, for a perspective, <c>perspective_</c>) methods. Disposing it sends the
-/// <c>decref</c> the peer's reference count expects, once; the root reference is not counted.
+/// <c>decref</c> the peer's reference count expects, once; so does finalization of a reference that was
+/// never disposed, as Python's garbage collection does. The root reference is not counted.
 /// </summary>
 public sealed class PbRemoteReference : IDisposable
 {
@@ -47,15 +48,24 @@ public sealed class PbRemoteReference : IDisposable
             : _connection.CallAsync(Id, method, arguments, keywordArguments, cancellationToken);
     }
 
+    /// <summary>Finalizes a reference nobody disposed: the peer still gets its <c>decref</c>.</summary>
+    ~PbRemoteReference() => Release();
+
     /// <summary>Releases the reference: the peer is told with one <c>decref</c>.</summary>
     public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"<PbRemoteReference {Id}>";
+
+    private void Release()
     {
         if (Interlocked.Exchange(ref _released, 1) == 0 && _counted)
         {
             _connection.Release(Id);
         }
     }
-
-    /// <inheritdoc />
-    public override string ToString() => $"<PbRemoteReference {Id}>";
 }

@@ -170,6 +170,36 @@ public sealed class PbConnectionTests
     }
 
     [Fact]
+    public async Task A_reference_nobody_disposed_is_released_by_its_finalizer()
+    {
+        await using var server = await ScriptedServer.StartAsync();
+        var (connection, peer) = await ConnectAsync(server);
+        await using var _ = connection;
+
+        await ReceiveReferenceAndDropItAsync(connection, peer);
+
+        // A thread-pool thread that completed the call may briefly still hold the result; collect until it is gone.
+        var decref = peer.ReadAsync();
+        for (var attempt = 0; attempt < 50 && !decref.IsCompleted; attempt++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.WhenAny(decref, Task.Delay(100));
+        }
+
+        Assert.Equal("[b'decref', 3]", PbRepr.Format(await decref));
+    }
+
+    // In a method of its own so that nothing in the test's state machine keeps the call or its result reachable.
+    private static async Task ReceiveReferenceAndDropItAsync(PbConnection connection, ScriptedPeer peer)
+    {
+        var call = connection.Root.CallRemoteAsync("child");
+        var request = Assert.IsType<PbCall>(PbMessageCodec.Decode(await peer.ReadAsync()));
+        await peer.SendAsync(PbMessageCodec.Encode(new PbAnswer(request.RequestId, Jelly.Jelly(new PbRemote(PbObjectId.FromNumber(3))))));
+        Assert.IsType<PbRemoteReference>(await call.WaitAsync(Bound));
+    }
+
+    [Fact]
     public async Task Accepting_offers_only_pb_and_completes_once_the_client_chose_it_and_sent_its_version()
     {
         var (connecting, peer, server) = await StartAcceptingAsync(new PbConnectionOptions());
