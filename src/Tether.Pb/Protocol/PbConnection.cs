@@ -59,6 +59,15 @@ public sealed partial class PbConnection : IAsyncDisposable
 
         _handshake = isClient ? HandshakeState.AwaitingOffer : HandshakeState.AwaitingChoice;
         Root = new PbRemoteReference(this, PbObjectId.Root, counted: false);
+        if (options.Liveness is { } liveness)
+        {
+            liveness.Validate();
+            _livenessOptions = liveness;
+            _livenessClock = HeartbeatOf(liveness).TimeProvider;
+
+            // Last: the heartbeat may call back at once (a ping waits for the handshake).
+            _liveness = HeartbeatOf(liveness).Register(new LivenessPeer(this), liveness.KeepaliveInterval, liveness.DeadTimeout);
+        }
     }
 
     private enum HandshakeState
@@ -271,6 +280,9 @@ public sealed partial class PbConnection : IAsyncDisposable
                 {
                     throw new PbConnectionLostException("the peer closed the connection");
                 }
+
+                // Any inbound byte is proof of life, half a message included.
+                _liveness?.OnBytesReceived();
 
                 Receive(buffer.AsSpan(0, read));
             }
@@ -559,8 +571,10 @@ public sealed partial class PbConnection : IAsyncDisposable
             await _writeLock.WaitAsync(_stop.Token).ConfigureAwait(false);
             try
             {
+                _liveness?.OnBytesSent();
                 await _stream.WriteAsync(bytes, _stop.Token).ConfigureAwait(false);
                 await _stream.FlushAsync(_stop.Token).ConfigureAwait(false);
+                _liveness?.OnBytesSent();
             }
             finally
             {
@@ -580,6 +594,7 @@ public sealed partial class PbConnection : IAsyncDisposable
             return;
         }
 
+        _liveness?.Dispose();
         _ready.TrySetException(reason);
         await _stop.CancelAsync().ConfigureAwait(false);
         foreach (var (cacheable, observer) in _cached.Clear())

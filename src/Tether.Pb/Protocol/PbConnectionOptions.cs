@@ -28,6 +28,9 @@ public sealed record PbConnectionOptions
     /// </summary>
     public Func<PbNewCache, object>? ReplicaFactory { get; init; }
 
+    /// <summary>Tether's keepalive and dead-peer detection; null leaves the connection as plain PB (no liveness).</summary>
+    public PbLivenessOptions? Liveness { get; init; }
+
     /// <summary>How long the dialect and version exchange may take.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -71,3 +71,38 @@ public sealed class PbConnectionLostException : Exception
     {
     }
 }
+
+/// <summary>
+/// No byte arrived from the peer for the liveness dead timeout: the connection was aborted. PB itself has
+/// no keepalive; <see cref="PbLivenessOptions"/> adds Tether's.
+/// </summary>
+public sealed class PbDeadPeerException : Exception
+{
+    /// <summary>Creates an exception with a generic message.</summary>
+    public PbDeadPeerException()
+        : base("the peer sent nothing for the dead timeout")
+    {
+    }
+
+    /// <summary>Creates an exception with a message.</summary>
+    public PbDeadPeerException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and an inner exception.</summary>
+    public PbDeadPeerException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates an exception for <paramref name="silence"/> without an inbound byte.</summary>
+    public PbDeadPeerException(TimeSpan silence)
+        : base($"dead peer: no byte received for {silence.TotalSeconds:0.###} s")
+    {
+        Silence = silence;
+    }
+
+    /// <summary>How long the peer had been silent when it was declared dead.</summary>
+    public TimeSpan Silence { get; }
+}

@@ -126,6 +126,38 @@ public sealed class PbConnectionInteropTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task An_idle_connection_stays_up_on_pings_and_a_frozen_Twisted_server_is_declared_dead_within_the_bound()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the server is frozen with SIGSTOP");
+        await using var server = await TwistedPbServer.StartAsync("root");
+        var liveness = new PbLivenessOptions { KeepaliveInterval = TimeSpan.FromSeconds(0.5), DeadTimeout = TimeSpan.FromSeconds(2) };
+        await using var connection = await PbConnection.ConnectAsync(server.EndPoint, new PbConnectionOptions { Liveness = liveness });
+
+        // Idle for longer than the dead timeout: Twisted answers every ping, so nothing happens.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(connection.Closed.IsCompleted);
+        Assert.NotNull(connection.SmoothedRoundTripTime);
+
+        var frozen = System.Diagnostics.Stopwatch.StartNew();
+        server.Process.Signal(JsonLinesProcess.SigStop);
+        try
+        {
+            var reason = await connection.Closed.WaitAsync(Bound);
+            var detected = frozen.Elapsed;
+            output.WriteLine($"frozen server detected after {detected.TotalMilliseconds:0} ms: {reason.Message}");
+            Assert.IsType<PbDeadPeerException>(reason);
+
+            // Not before the dead timeout minus the longest normal gap between the server's bytes (a keepalive
+            // interval plus a tick), and within the dead timeout plus a tick (and scheduling slack).
+            Assert.InRange(detected, TimeSpan.FromSeconds(2 - 0.75 - 0.1), TimeSpan.FromSeconds(2 + 0.25 + 0.5));
+        }
+        finally
+        {
+            server.Process.Signal(JsonLinesProcess.SigCont);
+        }
+    }
+
+    [SkippableFact]
     public async Task Login_with_the_right_password_returns_the_perspective_and_release_logs_out()
     {
         await using var server = await TwistedPbServer.StartAsync("portal");

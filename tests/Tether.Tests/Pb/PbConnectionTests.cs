@@ -374,7 +374,7 @@ public sealed class PbConnectionTests
             Task.FromResult<object?>(method);
     }
 
-    private static async Task<(PbConnection Connection, ScriptedPeer Peer)> ConnectAsync(ScriptedServer server, PbConnectionOptions? options = null)
+    internal static async Task<(PbConnection Connection, ScriptedPeer Peer)> ConnectAsync(ScriptedServer server, PbConnectionOptions? options = null)
     {
         var connecting = PbConnection.ConnectAsync(server.EndPoint, options);
         var peer = await server.AcceptAsync();
@@ -386,7 +386,7 @@ public sealed class PbConnectionTests
         return (await connecting.WaitAsync(Bound), peer);
     }
 
-    private sealed class ScriptedServer : IAsyncDisposable
+    internal sealed class ScriptedServer : IAsyncDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly List<ScriptedPeer> _peers = [];
@@ -430,7 +430,7 @@ public sealed class PbConnectionTests
         }
     }
 
-    private sealed class ScriptedPeer(Socket socket) : IDisposable
+    internal sealed class ScriptedPeer(Socket socket) : IDisposable
     {
         private readonly BananaDecoder _decoder = new();
         private readonly BananaEncoder _encoder = new();
