@@ -158,6 +158,35 @@ public sealed class PbConnectionInteropTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task Small_call_throughput_of_Tether_and_of_a_Twisted_client_against_one_Twisted_server_is_reported()
+    {
+        const int calls = 5000;
+        const int window = 32;
+        await using var server = await TwistedPbServer.StartAsync("root");
+
+        await using (var python = new JsonLinesProcess(
+            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(
+                TwistedPython.Require("PB throughput"), [TwistedPython.Script("pb_client.py"), $"{server.EndPoint.Port}", "throughput", $"{calls}", $"{window}"]))!,
+            "pb_client.py throughput"))
+        {
+            var twisted = await python.WaitForEventAsync("throughput", TimeSpan.FromSeconds(120));
+            output.WriteLine($"Twisted PB client -> Twisted server: {twisted["calls_per_second"]!.GetValue<double>():0} calls/s ({calls} calls, {window} outstanding)");
+        }
+
+        await using var connection = await server.ConnectAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, window).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= calls)
+            {
+                Assert.Equal(3L, await connection.Root.CallRemoteAsync("add", 1, 2));
+            }
+        }));
+        output.WriteLine($"Tether PbConnection -> Twisted server: {calls / clock.Elapsed.TotalSeconds:0} calls/s ({calls} calls, {window} outstanding)");
+    }
+
+    [SkippableFact]
     public async Task Login_with_the_right_password_returns_the_perspective_and_release_logs_out()
     {
         await using var server = await TwistedPbServer.StartAsync("portal");

@@ -3,6 +3,8 @@
 pb_client.py PORT calls   connect to a Tether PB server on 127.0.0.1:PORT, exercise its root (see TetherRoot in
                           PbServerInteropTests.cs)
 pb_client.py PORT login   log in to a Tether PbPortal as alice (password secret) with a mind object
+pb_client.py PORT throughput CALLS WINDOW
+                          call root.add(1, 2) CALLS times with WINDOW calls outstanding; report calls per second
 
 Prints one JSON line per check, then {"event": "done"}.
 """
@@ -117,6 +119,23 @@ def login(factory):
     emit("released")
 
 
+@defer.inlineCallbacks
+def throughput(root, calls, window):
+    started = time.perf_counter()
+    sent = 0
+
+    @defer.inlineCallbacks
+    def worker():
+        nonlocal sent
+        while sent < calls:
+            sent += 1
+            yield root.callRemote("add", 1, 2)
+
+    yield defer.gatherResults([worker() for _ in range(window)])
+    elapsed = time.perf_counter() - started
+    emit("throughput", calls=calls, window=window, seconds=elapsed, calls_per_second=calls / elapsed)
+
+
 def main():
     port, scenario = int(sys.argv[1]), sys.argv[2]
     factory = pb.PBClientFactory()
@@ -134,6 +153,9 @@ def main():
         d = factory.getRootObject().addCallback(exercise)
     elif scenario == "login":
         d = login(factory)
+    elif scenario == "throughput":
+        calls, window = int(sys.argv[3]), int(sys.argv[4])
+        d = factory.getRootObject().addCallback(throughput, calls, window)
     else:
         raise SystemExit(f"unknown scenario {scenario}")
     d.addCallbacks(finished, failed)
