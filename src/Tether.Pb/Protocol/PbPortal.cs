@@ -18,21 +18,23 @@ public sealed class PbPortal : IPbCallable
     private const int ChallengeSize = 16;
     private const string Unauthorized = "twisted.cred.error.UnauthorizedLogin";
 
-    private readonly Func<string, string?> _passwordFor;
+    private readonly Func<string, byte[]?> _passwordDigestFor;
     private readonly Func<PbLogin, IPbCallable> _realm;
     private readonly Action<PbLogin>? _logout;
 
     /// <summary>Creates a portal.</summary>
-    /// <param name="passwordFor">The password of a user, or null for an unknown user.</param>
+    /// <param name="passwordDigestFor">
+    /// A user's <see cref="PbCredentials.Digest"/> (<c>md5(password)</c>), or null for an unknown user.
+    /// </param>
     /// <param name="realm">The avatar (perspective) for a user who logged in; its methods are what the client calls.</param>
     /// <param name="logout">
     /// Runs once per login when the client releases the avatar or the connection ends, whichever comes first.
     /// </param>
-    public PbPortal(Func<string, string?> passwordFor, Func<PbLogin, IPbCallable> realm, Action<PbLogin>? logout = null)
+    public PbPortal(Func<string, byte[]?> passwordDigestFor, Func<PbLogin, IPbCallable> realm, Action<PbLogin>? logout = null)
     {
-        ArgumentNullException.ThrowIfNull(passwordFor);
+        ArgumentNullException.ThrowIfNull(passwordDigestFor);
         ArgumentNullException.ThrowIfNull(realm);
-        _passwordFor = passwordFor;
+        _passwordDigestFor = passwordDigestFor;
         _realm = realm;
         _logout = logout;
     }
@@ -79,8 +81,8 @@ public sealed class PbPortal : IPbCallable
             }
 
             // A challenge answers one response: replaying a captured one must not work twice.
-            if (Interlocked.Exchange(ref _used, 1) != 0 || portal._passwordFor(username) is not { } password
-                || !CryptographicOperations.FixedTimeEquals(response, PbCredentials.Respond(challenge, Encoding.UTF8.GetBytes(password))))
+            if (Interlocked.Exchange(ref _used, 1) != 0 || portal._passwordDigestFor(username) is not { } digest
+                || !CryptographicOperations.FixedTimeEquals(response, PbCredentials.RespondWithDigest(challenge, digest)))
             {
                 return Task.FromException<object?>(Refused());
             }

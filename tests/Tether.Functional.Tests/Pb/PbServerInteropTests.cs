@@ -59,7 +59,7 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
     public async Task A_Twisted_client_logs_in_through_a_dotnet_portal_and_each_login_is_logged_out_once()
     {
         var logouts = new ConcurrentQueue<string>();
-        var portal = new PbPortal(user => user == "alice" ? "secret" : null, login => new Perspective(login), login => logouts.Enqueue(login.Username));
+        var portal = new PbPortal(user => user == "alice" ? PbCredentials.Digest("secret"u8) : null, login => new Perspective(login), login => logouts.Enqueue(login.Username));
         var (client, connection) = await RunClientAsync("login", new PbConnectionOptions { Root = portal });
         await using var _ = client;
         await using var __ = connection;

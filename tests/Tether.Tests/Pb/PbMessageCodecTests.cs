@@ -87,5 +87,6 @@ public sealed class PbMessageCodecTests
     {
         // pb.respond(b"0123456789abcdef", b"secret") in Twisted 22.4.
         Assert.Equal("fb654aad50303a26b539858afb969f27", Convert.ToHexStringLower(PbCredentials.Respond("0123456789abcdef"u8, "secret"u8)));
+        Assert.Equal("fb654aad50303a26b539858afb969f27", Convert.ToHexStringLower(PbCredentials.RespondWithDigest("0123456789abcdef"u8, PbCredentials.Digest("secret"u8))));
     }
 }

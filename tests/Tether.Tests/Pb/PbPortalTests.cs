@@ -12,7 +12,7 @@ public sealed class PbPortalTests
     private readonly PbPortal _portal;
 
     public PbPortalTests() =>
-        _portal = new PbPortal(user => user == "alice" ? "secret" : null, login => new Echo(login.Username), login => _logouts.Add(login.Username));
+        _portal = new PbPortal(user => user == "alice" ? PbCredentials.Digest("secret"u8) : null, login => new Echo(login.Username), login => _logouts.Add(login.Username));
 
     [Fact]
     public async Task The_right_response_yields_the_avatar_and_releasing_it_logs_out_once()
