@@ -81,9 +81,9 @@ internal static class JellyCatalogue
     }
 
     /// <summary>What unjellying a name's value must produce (the sent value, in the types jelly returns).</summary>
-    public static object? Expected(string name, object? sent) => sent switch
+    public static object? Expected(object? sent) => sent switch
     {
-        decimal => new PbDecimal(-12345, -2),
+        decimal number => new PbDecimal(new BigInteger(number * (decimal)Math.Pow(10, number.Scale)), -number.Scale),
         _ => sent,
     };
 

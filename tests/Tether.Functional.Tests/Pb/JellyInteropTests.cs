@@ -28,7 +28,7 @@ public sealed class JellyInteropTests(ITestOutputHelper output)
         foreach (var (name, bytes) in emitted)
         {
             var value = jelly.Unjelly(Assert.Single(BananaDecoder.DecodeAll(bytes)));
-            if (!JellyCatalogue.Equivalent(JellyCatalogue.Expected(name, catalogue[name]), value))
+            if (!JellyCatalogue.Equivalent(JellyCatalogue.Expected(catalogue[name]), value))
             {
                 mismatches.Add($"{name}: got {PbRepr.Format(value)}");
             }
