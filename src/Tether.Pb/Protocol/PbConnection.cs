@@ -159,6 +159,15 @@ public sealed partial class PbConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Logs in anonymously (<c>PBClientFactory.login(Anonymous())</c>) and returns the perspective.</summary>
+    /// <exception cref="PbRemoteCallException">The server does not allow anonymous logins.</exception>
+    public async Task<PbRemoteReference> LoginAnonymousAsync(object? mind = null, CancellationToken cancellationToken = default)
+    {
+        var perspective = await Root.CallRemoteAsync("loginAnonymous", [mind], null, cancellationToken).ConfigureAwait(false);
+        return perspective as PbRemoteReference
+            ?? throw new PbProtocolException($"loginAnonymous returned {PbRepr.Format(perspective)}, expected a perspective reference");
+    }
+
     /// <summary>
     /// Releases a replica this connection's <see cref="PbConnectionOptions.ReplicaFactory"/> built: the owner is
     /// sent one <c>decache</c> per time it sent the replica, stops observing, and answers <c>uncache</c>.

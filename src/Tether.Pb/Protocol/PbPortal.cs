@@ -4,14 +4,18 @@ using Tether.Pb.Jelly;
 
 namespace Tether.Pb.Protocol;
 
-/// <summary>A successful PB login: who logged in and the client object ("mind") they offered, if any.</summary>
-public sealed record PbLogin(string Username, object? Mind);
+/// <summary>
+/// A successful PB login: who logged in (null for an anonymous login) and the client object ("mind") they
+/// offered, if any.
+/// </summary>
+public sealed record PbLogin(string? Username, object? Mind);
 
 /// <summary>
 /// The accepting side of twisted.cred's PB login (<c>PBServerFactory(Portal)</c>), to be used as
 /// <see cref="PbConnectionOptions.Root"/>: a Python <c>PBClientFactory.login</c> calls <c>login(username)</c>,
 /// gets a random challenge and a challenger, answers <c>respond(md5(md5(password) + challenge), mind)</c> and
-/// receives its avatar. Before that, nothing but <c>login</c> is reachable.
+/// receives its avatar; <c>loginAnonymous(mind)</c> works when the portal allows it. Before that, nothing but
+/// the login methods is reachable.
 /// </summary>
 public sealed class PbPortal : IPbCallable
 {
@@ -21,6 +25,7 @@ public sealed class PbPortal : IPbCallable
     private readonly Func<string, byte[]?> _passwordDigestFor;
     private readonly Func<PbLogin, IPbCallable> _realm;
     private readonly Action<PbLogin>? _logout;
+    private readonly bool _allowAnonymous;
 
     /// <summary>Creates a portal.</summary>
     /// <param name="passwordDigestFor">
@@ -30,19 +35,26 @@ public sealed class PbPortal : IPbCallable
     /// <param name="logout">
     /// Runs once per login when the client releases the avatar or the connection ends, whichever comes first.
     /// </param>
-    public PbPortal(Func<string, byte[]?> passwordDigestFor, Func<PbLogin, IPbCallable> realm, Action<PbLogin>? logout = null)
+    /// <param name="allowAnonymous">Whether <c>loginAnonymous</c> succeeds (with a null user name).</param>
+    public PbPortal(Func<string, byte[]?> passwordDigestFor, Func<PbLogin, IPbCallable> realm, Action<PbLogin>? logout = null, bool allowAnonymous = false)
     {
         ArgumentNullException.ThrowIfNull(passwordDigestFor);
         ArgumentNullException.ThrowIfNull(realm);
         _passwordDigestFor = passwordDigestFor;
         _realm = realm;
         _logout = logout;
+        _allowAnonymous = allowAnonymous;
     }
 
     /// <inheritdoc />
     public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
+        if (method == "loginAnonymous" && arguments is [var mind])
+        {
+            return _allowAnonymous ? Task.FromResult<object?>(LogIn(new PbLogin(null, mind))) : Task.FromException<object?>(Refused());
+        }
+
         if (method != "login" || arguments is not [var name])
         {
             return Task.FromException<object?>(NoSuchMethod(method));
@@ -62,6 +74,9 @@ public sealed class PbPortal : IPbCallable
         var challenge = RandomNumberGenerator.GetBytes(ChallengeSize);
         return Task.FromResult<object?>(new PbTuple(challenge, new Challenger(this, username, challenge)));
     }
+
+    /// <summary>The avatar for a successful login, which logs out when the client no longer holds it.</summary>
+    private Avatar LogIn(PbLogin login) => new(_realm(login), () => _logout?.Invoke(login));
 
     private static PbRemoteCallException NoSuchMethod(string method) =>
         new(new PbFailure("twisted.spread.flavors.NoSuchMethod", $"No such method: remote_{method}"));
@@ -87,8 +102,7 @@ public sealed class PbPortal : IPbCallable
                 return Task.FromException<object?>(Refused());
             }
 
-            var login = new PbLogin(username, mind);
-            return Task.FromResult<object?>(new Avatar(portal._realm(login), () => portal._logout?.Invoke(login)));
+            return Task.FromResult<object?>(portal.LogIn(new PbLogin(username, mind)));
         }
     }
 

@@ -202,6 +202,17 @@ public sealed class PbConnectionInteropTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task Anonymous_login_returns_the_anonymous_perspective()
+    {
+        await using var server = await TwistedPbServer.StartAsync("portal");
+        await using var connection = await server.ConnectAsync();
+
+        var perspective = await connection.LoginAnonymousAsync().WaitAsync(Bound);
+
+        Assert.Equal("anonymous", await perspective.CallRemoteAsync("whoami"));
+    }
+
+    [SkippableFact]
     public async Task Login_with_a_wrong_password_or_unknown_user_is_refused()
     {
         await using var server = await TwistedPbServer.StartAsync("portal");

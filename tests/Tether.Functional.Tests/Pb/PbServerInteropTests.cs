@@ -59,7 +59,11 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
     public async Task A_Twisted_client_logs_in_through_a_dotnet_portal_and_each_login_is_logged_out_once()
     {
         var logouts = new ConcurrentQueue<string>();
-        var portal = new PbPortal(user => user == "alice" ? PbCredentials.Digest("secret"u8) : null, login => new Perspective(login), login => logouts.Enqueue(login.Username));
+        var portal = new PbPortal(
+            user => user == "alice" ? PbCredentials.Digest("secret"u8) : null,
+            login => new Perspective(login),
+            login => logouts.Enqueue(login.Username ?? "anonymous"),
+            allowAnonymous: true);
         var (client, connection) = await RunClientAsync("login", new PbConnectionOptions { Root = portal });
         await using var _ = client;
         await using var __ = connection;
@@ -73,9 +77,11 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
         Assert.Equal("alice", loggedIn["whoami"]!.GetValue<string>());
         Assert.Equal("hi from the mind", loggedIn["greeting"]!.GetValue<string>());
 
-        // The first avatar was released by the client's decref, the second goes with the connection.
+        Assert.Equal("anonymous", Event(client, "anonymous")["whoami"]!.GetValue<string>());
+
+        // The first avatar was released by the client's decref, the others go with the connection at the latest.
         await connection.Closed.WaitAsync(Bound);
-        Assert.Equal(["alice", "alice"], logouts);
+        Assert.Equal(["alice", "alice", "anonymous"], logouts.Order(StringComparer.Ordinal));
         Assert.Equal(0, connection.ExportCount);
     }
 
@@ -211,7 +217,7 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
         public async Task<object?> CallAsync(
             string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken) => method switch
         {
-            "whoami" => login.Username,
+            "whoami" => login.Username ?? "anonymous",
             "greetMind" => await ((PbRemoteReference)login.Mind!).CallRemoteAsync("hello", [], null, cancellationToken),
             _ => throw new PbRemoteCallException(new PbFailure("twisted.spread.flavors.NoSuchMethod", method)),
         };

@@ -2,7 +2,7 @@
 
 pb_client.py PORT calls   connect to a Tether PB server on 127.0.0.1:PORT, exercise its root (see TetherRoot in
                           PbServerInteropTests.cs)
-pb_client.py PORT login   log in to a Tether PbPortal as alice (password secret) with a mind object
+pb_client.py PORT login   log in to a Tether PbPortal as alice (password secret) with a mind object, then anonymously
 pb_client.py PORT throughput CALLS WINDOW
                           call root.add(1, 2) CALLS times with WINDOW calls outstanding; report calls per second
 
@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-from twisted.cred.credentials import UsernamePassword
+from twisted.cred.credentials import Anonymous, UsernamePassword
 from twisted.internet import defer, reactor
 from twisted.spread import pb
 
@@ -117,6 +117,9 @@ def login(factory):
     yield factory.login(UsernamePassword(b"alice", b"secret"))
     gc.collect()
     emit("released")
+
+    anonymous = yield factory.login(Anonymous())
+    emit("anonymous", whoami=(yield anonymous.callRemote("whoami")))
 
 
 @defer.inlineCallbacks

@@ -1,7 +1,7 @@
 """A Twisted PB server for Tether's interop tests, run with Debian's python3 and Twisted.
 
 pb_server.py root      PBServerFactory(TestRoot): remote_ methods below, and a Cacheable (STATUS)
-pb_server.py portal    PBServerFactory(Portal): twisted.cred login, user alice with password secret
+pb_server.py portal    PBServerFactory(Portal): twisted.cred login, user alice with password secret, and anonymous
 
 Listens on 127.0.0.1 (an ephemeral port) and prints JSON lines: {"event": "listening", "port": N}
 first, then login/logout and observing/stoppedObserving events.
@@ -140,7 +140,7 @@ class User(pb.Avatar):
 @implementer(portal.IRealm)
 class Realm:
     def requestAvatar(self, avatarId, mind, *interfaces):
-        name = avatarId.decode("utf-8")
+        name = "anonymous" if avatarId is checkers.ANONYMOUS else avatarId.decode("utf-8")
         emit("login", user=name, mind=repr(mind))
         return pb.IPerspective, User(name), lambda: emit("logout", user=name)
 
@@ -152,7 +152,7 @@ def main():
     elif mode == "portal":
         checker = checkers.InMemoryUsernamePasswordDatabaseDontUse()
         checker.addUser(b"alice", b"secret")
-        factory = pb.PBServerFactory(portal.Portal(Realm(), [checker]))
+        factory = pb.PBServerFactory(portal.Portal(Realm(), [checker, checkers.AllowAnonymousAccess()]))
     else:
         raise SystemExit(f"unknown mode {mode}")
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")

@@ -12,7 +12,7 @@ public sealed class PbPortalTests
     private readonly PbPortal _portal;
 
     public PbPortalTests() =>
-        _portal = new PbPortal(user => user == "alice" ? PbCredentials.Digest("secret"u8) : null, login => new Echo(login.Username), login => _logouts.Add(login.Username));
+        _portal = new PbPortal(user => user == "alice" ? PbCredentials.Digest("secret"u8) : null, login => new Echo(login.Username!), login => _logouts.Add(login.Username!));
 
     [Fact]
     public async Task The_right_response_yields_the_avatar_and_releasing_it_logs_out_once()
@@ -47,6 +47,17 @@ public sealed class PbPortalTests
 
         var (second, _) = await LoginAsync("alice");
         Assert.NotEqual(challenge, second);
+    }
+
+    [Fact]
+    public async Task Anonymous_login_is_refused_unless_allowed()
+    {
+        var refused = await Assert.ThrowsAsync<PbRemoteCallException>(() => _portal.CallAsync("loginAnonymous", [null], NoKeywords, CancellationToken.None));
+        Assert.Equal("twisted.cred.error.UnauthorizedLogin", refused.RemoteType);
+
+        var open = new PbPortal(_ => null, login => new Echo(login.Username ?? "anonymous"), allowAnonymous: true);
+        var avatar = Assert.IsAssignableFrom<IPbCallable>(await open.CallAsync("loginAnonymous", [null], NoKeywords, CancellationToken.None));
+        Assert.Equal("anonymous", await avatar.CallAsync("whoami", [], NoKeywords, CancellationToken.None));
     }
 
     [Fact]
