@@ -7,7 +7,11 @@ using Xunit.Abstractions;
 
 namespace Tether.Functional.Tests.Pb;
 
-/// <summary>Tether's PB client against a real Twisted PB server (Scripts/pb_server.py).</summary>
+/// <summary>
+/// Tether's PB client against a real Twisted PB server (Scripts/pb_server.py). Serial with the other functional
+/// tests: the liveness bound and the throughput figures are real-time measurements.
+/// </summary>
+[Collection(FunctionalSerial.Name)]
 public sealed class PbConnectionInteropTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
