@@ -79,6 +79,18 @@ public static class Requirements
         RequireCommand("nft");
     }
 
+    /// <summary>
+    /// Requires <paramref name="available"/>: skips locally, fails under CI, with <paramref name="reason"/>
+    /// describing what is missing for <paramref name="what"/>.
+    /// </summary>
+    public static void Require(bool available, string what, string reason)
+    {
+        if (!available)
+        {
+            Unavailable(what, reason);
+        }
+    }
+
     /// <summary>Full path of <paramref name="name"/> found on PATH, or null.</summary>
     public static string? FindCommand(string name)
     {
