@@ -163,6 +163,8 @@ internal sealed class ValueWriter
                 Write(ref writer, entries.Key);
                 Write(ref writer, entries.Value);
             }
+
+            (entries as IDisposable)?.Dispose();
         }
         else if (value is ICollection collection)
         {
@@ -191,7 +193,7 @@ internal sealed class ValueWriter
         writer.WriteMapHeader(shape.Members.Count);
         foreach (var member in shape.Members)
         {
-            writer.Write(member.Name);
+            writer.WriteString(member.Utf8Name);
             Write(ref writer, member.Get(value));
         }
     }
