@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Tether.Functional.Tests.Infrastructure;
+namespace Tether.Lab.Netns;
 
 /// <summary>
 /// Wraps a started process whose stdout is JSON lines (one object per line, each with

@@ -5,7 +5,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
-namespace Tether.Functional.Tests.Infrastructure;
+namespace Tether.Lab.Netns;
 
 /// <summary>Which end of the lab's link an operation applies to.</summary>
 public enum LabSide
@@ -19,7 +19,7 @@ public enum LabSide
 /// Two Linux network namespaces, <c>&lt;prefix&gt;-a</c> and <c>&lt;prefix&gt;-b</c>, joined by a veth pair
 /// (10.X.Y.1/24 in A, 10.X.Y.2/24 in B), so tests run real kernel TCP between processes
 /// started in each namespace. The link can be rate limited (tbf) and silently partitioned
-/// (nftables). Requires root; gate tests with <see cref="Requirements.RequireNetnsLab"/>.
+/// (nftables). Requires root; check <see cref="HostEnvironment.IsLinuxRoot"/> first.
 /// </summary>
 public sealed class NetnsLab : IAsyncDisposable
 {
