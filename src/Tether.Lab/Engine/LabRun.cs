@@ -1,0 +1,141 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Tether.Lab.Contenders;
+using Tether.Lab.Netns;
+using Tether.Lab.Results;
+using Tether.Lab.Scenarios;
+
+namespace Tether.Lab.Engine;
+
+/// <summary>
+/// One scenario for one contender: builds the network, starts the server in B and the client in A, waits, injects the
+/// fault, watches both sides, and tears everything down (the <see cref="NetnsLab"/> kills the processes and deletes
+/// the namespaces, also on Ctrl-C or a failed step).
+/// </summary>
+/// <param name="scenario">The scenario.</param>
+/// <param name="contender">The contender.</param>
+internal sealed class LabRun(LabScenario scenario, LabContender contender)
+{
+    /// <summary>The mode this engine runs in: real kernel TCP in network namespaces.</summary>
+    public const string Mode = "netns";
+
+    /// <summary>Starts the note of a run that could not be carried out; <see cref="LabVerdict"/> counts it as a failure.</summary>
+    public const string ErrorPrefix = "lab error:";
+
+    private const int Port = 7000;
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>After a healthy client closed, how long the server may take to see it.</summary>
+    private static readonly TimeSpan ServerEndWait = TimeSpan.FromSeconds(5);
+
+    private readonly List<string> _remarks = [];
+
+    public async Task<LabResult> RunAsync(CancellationToken cancellationToken)
+    {
+        await using var lab = await NetnsLab.CreateAsync(scenario.Router, LabEngine.NameStem, cancellationToken);
+        if (scenario.Link is { } link)
+        {
+            await lab.SetRateAsync(LabSide.Both, link.KbitPerSecond, link.Queue, cancellationToken);
+        }
+
+        var plan = new PeerPlan(new IPEndPoint(lab.AddressB, Port), scenario.Bound, scenario.Keepalive, scenario.Upload, scenario.Download, scenario.Delay, scenario.Hold);
+        await using var server = Start(lab, LabSide.B, contender.Listen(plan));
+        await server.WaitForEventAsync("listening", Startup).WaitAsync(cancellationToken);
+        await using var client = Start(lab, LabSide.A, contender.Connect(plan));
+        await lab.StartWireCounterAsync(cancellationToken);
+        await client.WaitForEventAsync("connected", Startup).WaitAsync(cancellationToken);
+        var connectedAt = JsonLinesProcess.Now;
+        var handshakeBytes = await lab.ReadWireBytesAsync(cancellationToken);
+
+        long? keepaliveBytes = null;
+        double? faultAt = null;
+        Task resumed = Task.CompletedTask;
+        if (scenario.Delay > TimeSpan.Zero || scenario.Fault != LabFault.None)
+        {
+            await Task.Delay(scenario.Delay + scenario.FaultAfter, cancellationToken);
+            keepaliveBytes = await lab.ReadWireBytesAsync(cancellationToken) - handshakeBytes;
+        }
+
+        if (scenario.Fault != LabFault.None)
+        {
+            faultAt = JsonLinesProcess.Now;
+            resumed = await InjectAsync(lab, server, cancellationToken);
+        }
+
+        if (scenario.IsHealthy)
+        {
+            await WaitForHealthyEndAsync(client, server, connectedAt, cancellationToken);
+        }
+        else
+        {
+            await WaitUntilAsync(() => Resolved(client) && Resolved(server), faultAt!.Value + scenario.Observe.TotalSeconds, cancellationToken);
+        }
+
+        await resumed;
+        var observed = new RunObservation(client.Events, server.Events, connectedAt, faultAt, keepaliveBytes, _remarks);
+        return ResultEvaluator.Evaluate(scenario, contender.Name, contender.HasBound, Mode, observed);
+    }
+
+    private static JsonLinesProcess Start(NetnsLab lab, LabSide side, LaunchCommand command) =>
+        lab.StartJsonLines(side, command.FileName, command.Arguments);
+
+    private static bool Resolved(JsonLinesProcess process) =>
+        process.HasExited || process.Events.Any(e => JsonLinesProcess.EventNameOf(e) == "disconnected");
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition, double until, CancellationToken cancellationToken)
+    {
+        while (!condition())
+        {
+            if (JsonLinesProcess.Now >= until)
+            {
+                return false;
+            }
+
+            await Task.Delay(Poll, cancellationToken);
+        }
+
+        return true;
+    }
+
+    /// <summary>Injects the fault; returns a task that ends when a frozen server has been resumed.</summary>
+    private async Task<Task> InjectAsync(NetnsLab lab, JsonLinesProcess server, CancellationToken cancellationToken)
+    {
+        switch (scenario.Fault)
+        {
+            case LabFault.KillServer:
+                server.Signal(JsonLinesProcess.SigKill);
+                break;
+            case LabFault.Blackhole:
+                await lab.BlackholeAsync(LabSide.Both, cancellationToken);
+                break;
+            case LabFault.ForgetNat:
+                await NatRouter.ForgetAllAsync(lab, cancellationToken);
+                break;
+            case LabFault.FreezeServer:
+                server.Signal(JsonLinesProcess.SigStop);
+                return ResumeAsync(server, cancellationToken);
+            default:
+                throw new InvalidOperationException($"no fault to inject for {scenario.Fault}");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task ResumeAsync(JsonLinesProcess server, CancellationToken cancellationToken)
+    {
+        await Task.Delay(scenario.FreezeFor, cancellationToken);
+        server.Signal(JsonLinesProcess.SigCont);
+    }
+
+    private async Task WaitForHealthyEndAsync(JsonLinesProcess client, JsonLinesProcess server, double connectedAt, CancellationToken cancellationToken)
+    {
+        if (!await WaitUntilAsync(() => client.HasExited, connectedAt + scenario.Deadline.TotalSeconds, cancellationToken))
+        {
+            _remarks.Add($"client did not finish within {scenario.Deadline.TotalSeconds:0} s");
+            return;
+        }
+
+        await WaitUntilAsync(() => Resolved(server), JsonLinesProcess.Now + ServerEndWait.TotalSeconds, cancellationToken);
+    }
+}
