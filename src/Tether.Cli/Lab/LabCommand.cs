@@ -31,6 +31,7 @@ internal static class LabCommand
         var contenderOption = new Option<string[]>("--contender") { Description = "Run only this contender (repeatable)." };
         var quick = new Option<bool>("--quick") { Description = "Scale times and payloads down so the whole set runs in a few minutes (the dial-up bound stays 10 s)." };
         var json = new Option<FileInfo?>("--json") { Description = "Write the results to this file as a JSON array." };
+        var logs = new Option<DirectoryInfo?>("--logs") { Description = "Keep every process's output here (one file per run and side)." };
         var parallel = new Option<int>("--parallel")
         {
             Description = "Runs at once (each in its own namespaces; runs mostly wait).",
@@ -40,7 +41,7 @@ internal static class LabCommand
             "lab",
             "Prove liveness with real kernel TCP: each scenario builds its own network namespaces (veth, NAT router, tbf), runs Tether and other systems in it, injects the fault, and measures. Needs root on Linux.")
         {
-            scenarioOption, contenderOption, quick, json, parallel,
+            scenarioOption, contenderOption, quick, json, logs, parallel,
         };
         command.Subcommands.Add(CreateContenderCommand(output));
         command.SetAction(async (parse, cancellationToken) =>
@@ -81,7 +82,7 @@ internal static class LabCommand
             IReadOnlyList<LabResult> results;
             try
             {
-                results = await new LabEngine(report).RunAsync(scenarios, chosen, parse.GetValue(parallel), cancellationToken);
+                results = await new LabEngine(report, parse.GetValue(logs)?.FullName).RunAsync(scenarios, chosen, parse.GetValue(parallel), cancellationToken);
             }
             catch (OperationCanceledException)
             {

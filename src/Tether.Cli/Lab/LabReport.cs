@@ -20,6 +20,12 @@ internal sealed class LabReport(IReadOnlyList<LabScenario> scenarios, IReadOnlyL
     /// <summary>Says what is about to run and how.</summary>
     public void Header()
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Spectre would fold the table into 80 columns; a file or a test log has room.
+            AnsiConsole.Profile.Width = 240;
+        }
+
         AnsiConsole.MarkupLine($"[bold]tether lab[/]{(quick ? " --quick" : string.Empty)}: {scenarios.Count} scenario runs x {contenders.Count} contenders ({string.Join(", ", contenders.Select(c => c.Name))})");
         AnsiConsole.MarkupLine($"mode [bold]netns[/]: real kernel TCP between network namespaces named {LabEngine.NameStem}XXXXXX-*, one network per run, removed afterwards.");
     }

@@ -24,7 +24,8 @@ public interface ILabObserver
 /// waiting, and their networks cannot see each other), and returns the results in scenario-then-contender order.
 /// </summary>
 /// <param name="observer">Told about each run; may be null.</param>
-public sealed class LabEngine(ILabObserver? observer = null)
+/// <param name="logDirectory">Where to keep every process's output (one file per run and side), or null.</param>
+public sealed class LabEngine(ILabObserver? observer = null, string? logDirectory = null)
 {
     /// <summary>The stem of every namespace and interface name the lab creates (then six random hex digits per run).</summary>
     public const string NameStem = "tl";
@@ -70,7 +71,7 @@ public sealed class LabEngine(ILabObserver? observer = null)
         return results;
     }
 
-    private static async Task<LabResult> RunOneAsync(LabScenario scenario, LabContender contender, CancellationToken cancellationToken)
+    private async Task<LabResult> RunOneAsync(LabScenario scenario, LabContender contender, CancellationToken cancellationToken)
     {
         if (contender.Unavailable() is { } reason)
         {
@@ -79,7 +80,7 @@ public sealed class LabEngine(ILabObserver? observer = null)
 
         try
         {
-            return await new LabRun(scenario, contender).RunAsync(cancellationToken);
+            return await new LabRun(scenario, contender, logDirectory).RunAsync(cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -14,7 +14,8 @@ namespace Tether.Lab.Engine;
 /// </summary>
 /// <param name="scenario">The scenario.</param>
 /// <param name="contender">The contender.</param>
-internal sealed class LabRun(LabScenario scenario, LabContender contender)
+/// <param name="logDirectory">Where to keep both processes' output, or null.</param>
+internal sealed class LabRun(LabScenario scenario, LabContender contender, string? logDirectory)
 {
     /// <summary>The mode this engine runs in: real kernel TCP in network namespaces.</summary>
     public const string Mode = "netns";
@@ -73,8 +74,22 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender)
         }
 
         await resumed;
+        await KeepLogsAsync(client, server);
         var observed = new RunObservation(client.Events, server.Events, connectedAt, faultAt, keepaliveBytes, _remarks);
         return ResultEvaluator.Evaluate(scenario, contender.Name, contender.HasBound, Mode, observed);
+    }
+
+    private async Task KeepLogsAsync(JsonLinesProcess client, JsonLinesProcess server)
+    {
+        if (logDirectory is null)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(logDirectory);
+        var stem = Path.Combine(logDirectory, $"{scenario.Label.Replace(' ', '-').Replace("(", string.Empty, StringComparison.Ordinal).Replace(")", string.Empty, StringComparison.Ordinal)}.{contender.Name}");
+        await File.WriteAllTextAsync(stem + ".client.log", client.DescribeOutput());
+        await File.WriteAllTextAsync(stem + ".server.log", server.DescribeOutput());
     }
 
     private static JsonLinesProcess Start(NetnsLab lab, LabSide side, LaunchCommand command) =>
