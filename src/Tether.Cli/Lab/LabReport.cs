@@ -106,6 +106,7 @@ internal sealed class LabReport(IReadOnlyList<LabScenario> scenarios, IReadOnlyL
 
     private static string Detected(LabResult r, double? seconds) => seconds switch
     {
+        null when r.Healthy => "-",
         null => "never",
         { } s when r.BoundSeconds is { } b && s > b + LabVerdict.Slack.TotalSeconds => $"[yellow]{Seconds(s)}[/]",
         { } s => Seconds(s),

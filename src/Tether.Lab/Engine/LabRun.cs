@@ -26,6 +26,7 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender, strin
     private const int Port = 7000;
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan IdleMargin = TimeSpan.FromSeconds(1);
 
     /// <summary>After a healthy client closed, how long the server may take to see it.</summary>
     private static readonly TimeSpan ServerEndWait = TimeSpan.FromSeconds(5);
@@ -52,9 +53,16 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender, strin
         long? keepaliveBytes = null;
         double? faultAt = null;
         Task resumed = Task.CompletedTask;
-        if (scenario.Delay > TimeSpan.Zero || scenario.Fault != LabFault.None)
+        if (scenario.Delay > TimeSpan.Zero)
         {
-            await Task.Delay(scenario.Delay + scenario.FaultAfter, cancellationToken);
+            // The client's own idle timer started a moment before it reported the connection: stop counting a
+            // little early so that none of its first transfer's bytes are taken for keepalive traffic.
+            await Task.Delay(scenario.Delay - IdleMargin, cancellationToken);
+            keepaliveBytes = await lab.ReadWireBytesAsync(cancellationToken) - handshakeBytes;
+        }
+        else if (scenario.Fault != LabFault.None)
+        {
+            await Task.Delay(scenario.FaultAfter, cancellationToken);
             keepaliveBytes = await lab.ReadWireBytesAsync(cancellationToken) - handshakeBytes;
         }
 

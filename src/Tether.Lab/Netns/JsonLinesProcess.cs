@@ -15,6 +15,7 @@ namespace Tether.Lab.Netns;
 /// </summary>
 public sealed class JsonLinesProcess : IAsyncDisposable, IDisposable
 {
+    public const int SigInt = 2;
     public const int SigKill = 9;
     public const int SigTerm = 15;
     public const int SigCont = 18;

@@ -43,13 +43,13 @@ public sealed record NatRouter(TimeSpan EstablishedTimeout, ForgottenConnectionR
         // Packets from B to the router's address for a forgotten connection reach the router's own input: dropped
         // there in Drop mode; in Reset mode the router's TCP stack, which has no such socket, answers with a reset.
         var input = Response == ForgottenConnectionResponse.Drop
-            ? "  chain in { type filter hook input priority filter; policy accept; ct state invalid drop; }"
+            ? "  chain inbound { type filter hook input priority filter; policy accept; ct state invalid drop; }"
             : string.Empty;
         var script = string.Join(
             '\n',
             $"table inet {lab.Prefix}nat {{",
-            $"  chain post {{ type nat hook postrouting priority srcnat; policy accept; oifname \"{outsideInterface}\" masquerade; }}",
-            $"  chain fwd {{ type filter hook forward priority filter; policy accept; ct state invalid {forgotten}; }}",
+            $"  chain masq {{ type nat hook postrouting priority srcnat; policy accept; oifname \"{outsideInterface}\" masquerade; }}",
+            $"  chain forwarded {{ type filter hook forward priority filter; policy accept; ct state invalid {forgotten}; }}",
             input,
             "}",
             string.Empty);

@@ -312,8 +312,8 @@ public sealed class NetnsLab : IAsyncDisposable
             $"delete table inet {table}",
             $"table inet {table} {{",
             "  counter wire { }",
-            $"  chain in {{ type filter hook input priority filter - 20; policy accept; iifname \"{InterfaceA}\" counter name \"wire\"; }}",
-            $"  chain out {{ type filter hook output priority filter - 20; policy accept; oifname \"{InterfaceA}\" counter name \"wire\"; }}",
+            $"  chain inbound {{ type filter hook input priority filter - 20; policy accept; iifname \"{InterfaceA}\" counter name \"wire\"; }}",
+            $"  chain outbound {{ type filter hook output priority filter - 20; policy accept; oifname \"{InterfaceA}\" counter name \"wire\"; }}",
             "}",
             string.Empty);
         await RunInNamespaceAsync(NamespaceA, "nft", ["-f", "-"], standardInput: script, cancellationToken: cancellationToken);

@@ -44,6 +44,10 @@ public sealed record LabResult(
     [JsonIgnore]
     public string Label { get; init; } = Scenario;
 
+    /// <summary>True for a healthy scenario, where detection does not apply.</summary>
+    [JsonIgnore]
+    public bool Healthy { get; init; }
+
     /// <summary>The client's transfer progress (uploads as sent, downloads as received), for the chart.</summary>
     [JsonIgnore]
     public IReadOnlyList<ProgressSample> Progress { get; init; } = [];

@@ -64,7 +64,8 @@ public static class ResultEvaluator
             notes.Add($"client {client?.Reason ?? "-"}, server {server?.Reason ?? "-"}");
         }
 
-        notes.AddRange(run.Client.Concat(run.Server).Where(e => JsonLinesProcess.EventNameOf(e) == "completed" && e["longest_silence_s"] is not null)
+        // The physics beside the bound: how long a plain flow went silent on this very (shaped) link.
+        notes.AddRange(run.Client.Concat(run.Server).Where(e => scenario.Link is not null && JsonLinesProcess.EventNameOf(e) == "completed" && e["longest_silence_s"] is not null)
             .Select(e => string.Create(CultureInfo.InvariantCulture, $"longest inbound silence {e["longest_silence_s"]!.GetValue<double>():0.0} s")));
         notes.AddRange(run.Remarks);
 
@@ -81,6 +82,7 @@ public static class ResultEvaluator
             string.Join("; ", notes.Prepend(scenario.Variant is { } v ? $"router answers with {(v == "rst" ? "a reset" : "silence")}" : null).OfType<string>()))
         {
             Label = scenario.Label,
+            Healthy = scenario.IsHealthy,
             Progress = Progress(run.Client, run.ConnectedAt),
             Disconnects = new[] { client, server }.OfType<(double At, string Reason)>().Select(d => Math.Round(d.At - run.ConnectedAt, 3)).ToList(),
         };
