@@ -110,6 +110,7 @@ internal static class LabCommand
         new CliContender(cli, "tcp", hasBound: false, "plain socket, no keepalive"),
         new CliContender(cli, "tcp-keepalive", hasBound: false, "plain socket, SO_KEEPALIVE with the system's defaults (2 h idle)"),
         new CliContender(cli, "seed-2005", hasBound: true, "ping after keepalive of silence, abandon if no answer within the bound"),
+        new FoolscapContender(),
     ];
 
     /// <summary>This very CLI, as the lab starts it inside a namespace.</summary>

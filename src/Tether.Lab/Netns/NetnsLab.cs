@@ -298,7 +298,7 @@ public sealed class NetnsLab : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts counting the bytes (IP packets, headers included) that cross A's end of the link in either direction;
+    /// Starts counting the TCP bytes (IP packets, headers included) that cross A's end of the link in either direction;
     /// <see cref="ReadWireBytesAsync"/> reads the total. Starting again resets the count.
     /// </summary>
     /// <param name="cancellationToken">Cancels the command.</param>
@@ -312,8 +312,8 @@ public sealed class NetnsLab : IAsyncDisposable
             $"delete table inet {table}",
             $"table inet {table} {{",
             "  counter wire { }",
-            $"  chain inbound {{ type filter hook input priority filter - 20; policy accept; iifname \"{InterfaceA}\" counter name \"wire\"; }}",
-            $"  chain outbound {{ type filter hook output priority filter - 20; policy accept; oifname \"{InterfaceA}\" counter name \"wire\"; }}",
+            $"  chain inbound {{ type filter hook input priority filter - 20; policy accept; iifname \"{InterfaceA}\" meta l4proto tcp counter name \"wire\"; }}",
+            $"  chain outbound {{ type filter hook output priority filter - 20; policy accept; oifname \"{InterfaceA}\" meta l4proto tcp counter name \"wire\"; }}",
             "}",
             string.Empty);
         await RunInNamespaceAsync(NamespaceA, "nft", ["-f", "-"], standardInput: script, cancellationToken: cancellationToken);
