@@ -111,6 +111,7 @@ internal static class LabCommand
         new CliContender(cli, "tcp-keepalive", hasBound: false, "plain socket, SO_KEEPALIVE with the system's defaults (2 h idle)"),
         new CliContender(cli, "seed-2005", hasBound: true, "ping after keepalive of silence, abandon if no answer within the bound"),
         new FoolscapContender(),
+        new CliContender(cli, "grpc", hasBound: true, "HTTP/2 keepalive: ping after keepalive of silence, give up at the bound"),
     ];
 
     /// <summary>This very CLI, as the lab starts it inside a namespace.</summary>
@@ -140,6 +141,8 @@ internal static class LabCommand
         {
             command.Subcommands.Add(StreamContenderCommand.Create(flavor, output));
         }
+
+        command.Subcommands.Add(GrpcContenderCommand.Create(output));
 
         return command;
     }

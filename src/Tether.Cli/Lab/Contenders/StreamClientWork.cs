@@ -90,7 +90,11 @@ internal sealed class StreamClientWork(StreamSession session, PeerEvents events,
         return intact;
     }
 
-    private static string ExpectedSha256(long bytes, ulong seed)
+    /// <summary>The SHA-256 (hex) of the pseudo-random payload a listener sends for a download.</summary>
+    /// <param name="bytes">Its length.</param>
+    /// <param name="seed">Its seed.</param>
+    /// <returns>The hash.</returns>
+    internal static string ExpectedSha256(long bytes, ulong seed)
     {
         using var expected = new PseudoRandomStream(bytes, seed);
         expected.CopyTo(Stream.Null);

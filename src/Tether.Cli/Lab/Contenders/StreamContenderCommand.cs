@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using Tether.Cli.Output;
-using Tether.Cli.Parsing;
 using Tether.Cli.Peer;
 
 namespace Tether.Cli.Lab.Contenders;
@@ -101,7 +100,7 @@ internal static class StreamContenderCommand
     }
 
     /// <summary>Configures the socket, reports the connection, starts reading and the flavour's keepalive.</summary>
-    private static StreamSession Open(StreamFlavor flavor, Socket socket, (TimeSpan Keepalive, TimeSpan Bound) liveness, PeerEvents events)
+    private static StreamSession Open(StreamFlavor flavor, Socket socket, ContenderLiveness liveness, PeerEvents events)
     {
         socket.NoDelay = true;
         socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, flavor.KernelKeepalive);
@@ -116,7 +115,7 @@ internal static class StreamContenderCommand
         return session;
     }
 
-    private static async Task ServeAsync(StreamFlavor flavor, Socket socket, (TimeSpan Keepalive, TimeSpan Bound) liveness, PeerEvents events)
+    private static async Task ServeAsync(StreamFlavor flavor, Socket socket, ContenderLiveness liveness, PeerEvents events)
     {
         await using var session = Open(flavor, socket, liveness, events);
         session.BulkReceived += (kind, bytes, sha256, silence) =>
@@ -144,44 +143,6 @@ internal static class StreamContenderCommand
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-        }
-    }
-
-    /// <summary><c>tether peer</c>'s options, as far as the contenders use them.</summary>
-    private sealed class ContenderOptions(bool listening)
-    {
-        public Option<IPEndPoint> Endpoint { get; } = CliValueOptions.Endpoint("--endpoint", "Listen on / connect to this address.", allowPortZero: listening);
-
-        public Option<TimeSpan?> Keepalive { get; } = CliValueOptions.Duration("--keepalive", "Keepalive interval (seed-2005: silence before a ping).");
-
-        public Option<TimeSpan?> DeadTimeout { get; } = CliValueOptions.Duration("--dead-timeout", "The bound (seed-2005: how long a ping's answer may take).");
-
-        public Option<long?> Upload { get; } = CliValueOptions.ByteSize("--upload", "Bytes to upload.");
-
-        public Option<long?> Download { get; } = CliValueOptions.ByteSize("--download", "Bytes to download.");
-
-        public Option<TimeSpan?> Delay { get; } = CliValueOptions.Duration("--delay", "Idle time before the transfers.");
-
-        public Option<TimeSpan?> Hold { get; } = CliValueOptions.Duration("--hold", "Hold time after the transfers; default until the peer goes away.");
-
-        public void AddTo(Command command)
-        {
-            command.Options.Add(Endpoint);
-            command.Options.Add(Keepalive);
-            command.Options.Add(DeadTimeout);
-            if (!listening)
-            {
-                command.Options.Add(Upload);
-                command.Options.Add(Download);
-                command.Options.Add(Delay);
-                command.Options.Add(Hold);
-            }
-        }
-
-        public (TimeSpan Keepalive, TimeSpan Bound) Liveness(ParseResult parse)
-        {
-            var bound = parse.GetValue(DeadTimeout) ?? TimeSpan.FromSeconds(45);
-            return (parse.GetValue(Keepalive) ?? bound / 3, bound);
         }
     }
 }
