@@ -31,6 +31,7 @@ internal static class LabCommand
         var contenderOption = new Option<string[]>("--contender") { Description = "Run only this contender (repeatable)." };
         var quick = new Option<bool>("--quick") { Description = "Scale times and payloads down so the whole set runs in a few minutes (the dial-up bound stays 10 s)." };
         var json = new Option<FileInfo?>("--json") { Description = "Write the results to this file as a JSON array." };
+        var plot = new Option<FileInfo?>("--plot") { Description = "Draw detection times and dial-up transfer progress to this PNG file." };
         var logs = new Option<DirectoryInfo?>("--logs") { Description = "Keep every process's output here (one file per run and side)." };
         var parallel = new Option<int>("--parallel")
         {
@@ -41,7 +42,7 @@ internal static class LabCommand
             "lab",
             "Prove liveness with real kernel TCP: each scenario builds its own network namespaces (veth, NAT router, tbf), runs Tether and other systems in it, injects the fault, and measures. Needs root on Linux.")
         {
-            scenarioOption, contenderOption, quick, json, logs, parallel,
+            scenarioOption, contenderOption, quick, json, plot, logs, parallel,
         };
         command.Subcommands.Add(CreateContenderCommand(output));
         command.SetAction(async (parse, cancellationToken) =>
@@ -94,6 +95,11 @@ internal static class LabCommand
             if (parse.GetValue(json) is { } file)
             {
                 await File.WriteAllTextAsync(file.FullName, LabJson.Serialize(results), CancellationToken.None);
+            }
+
+            if (parse.GetValue(plot) is { } png)
+            {
+                LabPlot.Save(results, png.FullName);
             }
 
             return ExitCodes.Success;

@@ -48,7 +48,7 @@ public sealed record LabResult(
     [JsonIgnore]
     public bool Healthy { get; init; }
 
-    /// <summary>The client's transfer progress (uploads as sent, downloads as received), for the chart.</summary>
+    /// <summary>The transfer's progress as the receiving side saw it, for the chart.</summary>
     [JsonIgnore]
     public IReadOnlyList<ProgressSample> Progress { get; init; } = [];
 

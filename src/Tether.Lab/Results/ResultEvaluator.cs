@@ -83,7 +83,7 @@ public static class ResultEvaluator
         {
             Label = scenario.Label,
             Healthy = scenario.IsHealthy,
-            Progress = Progress(run.Client, run.ConnectedAt),
+            Progress = Progress(scenario.Upload is null ? run.Client : run.Server, run.ConnectedAt),
             Disconnects = new[] { client, server }.OfType<(double At, string Reason)>().Select(d => Math.Round(d.At - run.ConnectedAt, 3)).ToList(),
         };
     }
@@ -112,8 +112,9 @@ public static class ResultEvaluator
         return completed ? (true, done.All(e => e["intact"]?.GetValue<bool>() ?? true)) : (false, null);
     }
 
-    private static List<ProgressSample> Progress(IReadOnlyList<JsonObject> client, double connectedAt) =>
-        client.Where(e => JsonLinesProcess.EventNameOf(e) is "progress" or "completed" && e["bytes"] is not null)
+    /// <summary>The receiving side's view of a transfer (the sender's counts only what its socket accepted).</summary>
+    private static List<ProgressSample> Progress(IReadOnlyList<JsonObject> receiver, double connectedAt) =>
+        receiver.Where(e => JsonLinesProcess.EventNameOf(e) is "progress" or "completed" && e["bytes"] is not null)
             .Select(e => new ProgressSample(Math.Round(JsonLinesProcess.ArrivalOf(e) - connectedAt, 3), e["bytes"]!.GetValue<long>()))
             .ToList();
 }

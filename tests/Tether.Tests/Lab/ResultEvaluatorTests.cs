@@ -40,8 +40,8 @@ public class ResultEvaluatorTests
     public void A_healthy_run_ending_in_order_has_no_false_disconnect_and_reports_the_transfer()
     {
         var run = Run(
-            client: [Event(11, "progress", bytes: 1000), Completed(40, "upload", intact: null), Disconnected(41, "local_close")],
-            server: [Completed(39, "upload", intact: null, silence: 2.5), Disconnected(41.01, "peer_closed")],
+            client: [Event(11, "progress", bytes: 5000), Completed(40, "upload", intact: null), Disconnected(41, "local_close")],
+            server: [Event(11, "progress", bytes: 1000), Completed(40, "upload", intact: null, silence: 2.5), Disconnected(41.01, "peer_closed")],
             faultAt: null);
         var result = ResultEvaluator.Evaluate(Upload, "tether", hasBound: true, "netns", run);
         Assert.Equal(0, result.FalseDisconnects);
