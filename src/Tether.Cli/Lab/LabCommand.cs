@@ -26,7 +26,6 @@ internal static class LabCommand
         var scenarioOption = new Option<string[]>("--scenario")
         {
             Description = $"Run only this scenario (repeatable): {string.Join(", ", ScenarioCatalog.Names)}.",
-            AllowMultipleArgumentsPerToken = false,
         };
         var contenderOption = new Option<string[]>("--contender") { Description = "Run only this contender (repeatable)." };
         var quick = new Option<bool>("--quick") { Description = "Scale times and payloads down so the whole set runs in a few minutes (the dial-up bound stays 10 s)." };
@@ -91,7 +90,7 @@ internal static class LabCommand
                 return ExitCodes.Interrupted;
             }
 
-            LabReport.Table(results);
+            report.Table(results);
             if (parse.GetValue(json) is { } file)
             {
                 await File.WriteAllTextAsync(file.FullName, LabJson.Serialize(results), CancellationToken.None);
@@ -113,7 +112,7 @@ internal static class LabCommand
     internal static IReadOnlyList<LabContender> Contenders(CliHost cli) =>
     [
         new TetherContender(cli),
-        new CliContender(cli, "tcp", hasBound: false, "plain socket, no keepalive"),
+        new CliContender(cli, "tcp", hasBound: false, "plain socket, no keepalive; the receiver reports a flow's longest silence"),
         new CliContender(cli, "tcp-keepalive", hasBound: false, "plain socket, SO_KEEPALIVE with the system's defaults (2 h idle)"),
         new CliContender(cli, "seed-2005", hasBound: true, "ping after keepalive of silence, abandon if no answer within the bound"),
         new FoolscapContender(),

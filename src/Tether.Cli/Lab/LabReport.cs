@@ -31,11 +31,6 @@ internal sealed class LabReport(IReadOnlyList<LabScenario> scenarios, IReadOnlyL
     }
 
     /// <inheritdoc />
-    public void Started(LabScenario scenario, LabContender contender)
-    {
-    }
-
-    /// <inheritdoc />
     public void Finished(LabResult result, TimeSpan elapsed)
     {
         lock (_gate)
@@ -45,9 +40,9 @@ internal sealed class LabReport(IReadOnlyList<LabScenario> scenarios, IReadOnlyL
         }
     }
 
-    /// <summary>Prints the results table and Tether's verdict.</summary>
+    /// <summary>Prints the results table, what each contender's bound means, and Tether's verdict.</summary>
     /// <param name="results">The results.</param>
-    public static void Table(IReadOnlyList<LabResult> results)
+    public void Table(IReadOnlyList<LabResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var column in new[] { "scenario", "contender", "bound", "detected: client", "detected: server", "false disc.", "transfer", "keepalive bytes", "note" })
@@ -70,6 +65,11 @@ internal sealed class LabReport(IReadOnlyList<LabScenario> scenarios, IReadOnlyL
         }
 
         AnsiConsole.Write(table);
+        foreach (var contender in contenders.Where(c => c.BoundNote is not null))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]{contender.Name}: {contender.BoundNote}[/]");
+        }
+
         var failures = LabVerdict.Failures(results);
         if (!results.Any(r => r.Contender == "tether"))
         {

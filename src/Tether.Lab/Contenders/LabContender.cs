@@ -110,6 +110,9 @@ public sealed class TetherContender(CliHost cli) : LabContender
     public override string Name => "tether";
 
     /// <inheritdoc />
+    public override string? BoundNote => "DeadTimeout = bound, KeepaliveInterval = bound / 3 (each side pings when its own outbound is idle)";
+
+    /// <inheritdoc />
     public override LaunchCommand Listen(PeerPlan plan) => cli.Command(["peer", "listen", .. PeerArguments(plan, connecting: false)]);
 
     /// <inheritdoc />

@@ -5,14 +5,9 @@ using Tether.Lab.Scenarios;
 
 namespace Tether.Lab.Engine;
 
-/// <summary>Hears about runs as they start and finish (the CLI shows progress with it).</summary>
+/// <summary>Hears about runs as they finish (the CLI shows progress with it).</summary>
 public interface ILabObserver
 {
-    /// <summary>A run started.</summary>
-    /// <param name="scenario">The scenario.</param>
-    /// <param name="contender">The contender.</param>
-    void Started(LabScenario scenario, LabContender contender);
-
     /// <summary>A run finished.</summary>
     /// <param name="result">Its result.</param>
     /// <param name="elapsed">How long it took, setup and teardown included.</param>
@@ -57,7 +52,6 @@ public sealed class LabEngine(ILabObserver? observer = null, string? logDirector
             try
             {
                 var (scenario, contender) = jobs[index];
-                observer?.Started(scenario, contender);
                 var started = Stopwatch.GetTimestamp();
                 results[index] = await RunOneAsync(scenario, contender, cancellationToken);
                 observer?.Finished(results[index], Stopwatch.GetElapsedTime(started));
