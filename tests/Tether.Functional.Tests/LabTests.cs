@@ -10,7 +10,8 @@ namespace Tether.Functional.Tests;
 
 /// <summary>
 /// <c>tether lab --quick</c> as CI runs it: every scenario for every contender, with Tether's promises asserted (other
-/// contenders are printed, not judged), and an interrupted lab that must leave nothing behind.
+/// contenders are printed, not judged); the user-space proxy mode; and an interrupted lab that must leave nothing
+/// behind.
 /// </summary>
 [Collection(FunctionalSerial.Name)]
 public sealed class LabTests(ITestOutputHelper output)
@@ -35,6 +36,30 @@ public sealed class LabTests(ITestOutputHelper output)
             var tether = results.Where(r => r.Contender == "tether").ToList();
             Assert.Equal(ScenarioCatalog.Create(quick: true).Select(s => s.Name), tether.Select(r => r.Scenario));
             Assert.All(results, r => Assert.Equal("netns", r.Mode));
+            var failures = LabVerdict.Failures(results);
+            Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Fact]
+    public async Task Without_namespaces_the_proxy_mode_runs_the_same_scenarios_and_tether_keeps_its_promise()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"tether-lab-proxy-{Guid.NewGuid():N}.json");
+        try
+        {
+            string[] scenarios = ["--scenario", "crash", "--scenario", "blackhole-idle", "--scenario", "freeze-short", "--scenario", "nat-forget"];
+            var run = await ProcessRunner.RunAsync(TetherCli.DotnetHost, TetherCli.Args(["lab", "--quick", "--proxy", "--contender", "tether", .. scenarios, "--json", json]), TimeSpan.FromMinutes(3), check: false);
+            output.WriteLine(run.Stdout);
+            Assert.True(run.Succeeded, run.Stderr);
+            Assert.Contains("mode proxy", run.Stdout, StringComparison.Ordinal);
+
+            var results = LabJson.Deserialize(await File.ReadAllTextAsync(json));
+            Assert.Equal(5, results.Count);
+            Assert.All(results, r => Assert.Equal("proxy", r.Mode));
             var failures = LabVerdict.Failures(results);
             Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
         }

@@ -31,6 +31,7 @@ internal static class LabCommand
         var quick = new Option<bool>("--quick") { Description = "Scale times and payloads down so the whole set runs in a few minutes (the dial-up bound stays 10 s)." };
         var json = new Option<FileInfo?>("--json") { Description = "Write the results to this file as a JSON array." };
         var plot = new Option<FileInfo?>("--plot") { Description = "Draw detection times and dial-up transfer progress to this PNG file." };
+        var proxy = new Option<bool>("--proxy") { Description = "Use the user-space fault proxy on loopback even where network namespaces are available (it is used anyway without root on Linux)." };
         var logs = new Option<DirectoryInfo?>("--logs") { Description = "Keep every process's output here (one file per run and side)." };
         var parallel = new Option<int>("--parallel")
         {
@@ -41,7 +42,7 @@ internal static class LabCommand
             "lab",
             "Prove liveness with real kernel TCP: each scenario builds its own network namespaces (veth, NAT router, tbf), runs Tether and other systems in it, injects the fault, and measures. Needs root on Linux.")
         {
-            scenarioOption, contenderOption, quick, json, plot, logs, parallel,
+            scenarioOption, contenderOption, quick, json, plot, proxy, logs, parallel,
         };
         command.Subcommands.Add(CreateContenderCommand(output));
         command.SetAction(async (parse, cancellationToken) =>
@@ -70,19 +71,20 @@ internal static class LabCommand
                 return ExitCodes.Usage;
             }
 
-            if (Missing() is { } missing)
+            var mode = parse.GetValue(proxy) || !HostEnvironment.IsLinuxRoot ? LabMode.Proxy : LabMode.Netns;
+            if (mode == LabMode.Netns && MissingCommands() is { } missing)
             {
                 await Console.Error.WriteLineAsync($"tether lab: {missing}");
                 return ExitCodes.Error;
             }
 
             var chosen = selected.Length == 0 ? contenders : contenders.Where(c => selected.Contains(c.Name)).ToList();
-            var report = new LabReport(scenarios, chosen, parse.GetValue(quick));
+            var report = new LabReport(scenarios, chosen, parse.GetValue(quick), mode);
             report.Header();
             IReadOnlyList<LabResult> results;
             try
             {
-                results = await new LabEngine(report, parse.GetValue(logs)?.FullName).RunAsync(scenarios, chosen, parse.GetValue(parallel), cancellationToken);
+                results = await new LabEngine(report, parse.GetValue(logs)?.FullName, mode).RunAsync(scenarios, chosen, parse.GetValue(parallel), cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -127,14 +129,9 @@ internal static class LabCommand
         return Path.GetFileNameWithoutExtension(host) == "dotnet" ? new(host, [assembly]) : new(host, []);
     }
 
-    /// <summary>Why the lab cannot run here, or null.</summary>
-    private static string? Missing()
+    /// <summary>Which commands the namespace lab needs and this machine lacks, or null.</summary>
+    private static string? MissingCommands()
     {
-        if (!HostEnvironment.IsLinuxRoot)
-        {
-            return "the lab needs root on Linux (network namespaces, tc, nftables). The user-space fault proxy that would run the scenarios elsewhere is not implemented yet.";
-        }
-
         var absent = RequiredCommands.Where(c => HostEnvironment.FindCommand(c) is null).ToList();
         return absent.Count == 0 ? null : $"missing commands: {string.Join(", ", absent)} (Debian: apt-get install iproute2 nftables conntrack procps)";
     }

@@ -11,7 +11,8 @@ namespace Tether.Cli.Lab;
 /// <param name="scenarios">The scenarios.</param>
 /// <param name="contenders">The contenders.</param>
 /// <param name="quick">Whether this is a quick run.</param>
-internal sealed class LabReport(IReadOnlyList<LabScenario> scenarios, IReadOnlyList<LabContender> contenders, bool quick) : ILabObserver
+/// <param name="mode">Namespaces or the user-space proxy.</param>
+internal sealed class LabReport(IReadOnlyList<LabScenario> scenarios, IReadOnlyList<LabContender> contenders, bool quick, LabMode mode) : ILabObserver
 {
     private readonly Lock _gate = new();
     private readonly int _total = scenarios.Count * contenders.Count;
@@ -27,7 +28,15 @@ internal sealed class LabReport(IReadOnlyList<LabScenario> scenarios, IReadOnlyL
         }
 
         AnsiConsole.MarkupLine($"[bold]tether lab[/]{(quick ? " --quick" : string.Empty)}: {scenarios.Count} scenario runs x {contenders.Count} contenders ({string.Join(", ", contenders.Select(c => c.Name))})");
-        AnsiConsole.MarkupLine($"mode [bold]netns[/]: real kernel TCP between network namespaces named {LabEngine.NameStem}XXXXXX-*, one network per run, removed afterwards.");
+        if (mode == LabMode.Netns)
+        {
+            AnsiConsole.MarkupLine($"mode [bold]netns[/]: real kernel TCP between network namespaces named {LabEngine.NameStem}XXXXXX-*, one network per run, removed afterwards.");
+        }
+        else
+        {
+            AnsiConsole.MarkupLine("mode [bold yellow]proxy[/] (asked for with --proxy, or no root on Linux for network namespaces): every run goes through a user-space fault proxy on loopback.");
+            AnsiConsole.MarkupLine("[yellow]The proxy drops, paces and resets bytes, not packets: kernel timers (retransmission, TCP_USER_TIMEOUT, SO_KEEPALIVE) never fire and keepalive bytes exclude headers. The figures are indicative; the namespace lab is the reference.[/]");
+        }
     }
 
     /// <inheritdoc />

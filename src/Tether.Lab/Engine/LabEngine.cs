@@ -5,6 +5,16 @@ using Tether.Lab.Scenarios;
 
 namespace Tether.Lab.Engine;
 
+/// <summary>Where the lab's networks come from.</summary>
+public enum LabMode
+{
+    /// <summary>Real kernel TCP between Linux network namespaces (root only).</summary>
+    Netns,
+
+    /// <summary>A user-space fault proxy on loopback, for machines where namespaces are out of reach.</summary>
+    Proxy,
+}
+
 /// <summary>Hears about runs as they finish (the CLI shows progress with it).</summary>
 public interface ILabObserver
 {
@@ -20,7 +30,8 @@ public interface ILabObserver
 /// </summary>
 /// <param name="observer">Told about each run; may be null.</param>
 /// <param name="logDirectory">Where to keep every process's output (one file per run and side), or null.</param>
-public sealed class LabEngine(ILabObserver? observer = null, string? logDirectory = null)
+/// <param name="mode">Namespaces or the user-space proxy.</param>
+public sealed class LabEngine(ILabObserver? observer = null, string? logDirectory = null, LabMode mode = LabMode.Netns)
 {
     /// <summary>The stem of every namespace and interface name the lab creates (then six random hex digits per run).</summary>
     public const string NameStem = "tl";
@@ -74,17 +85,29 @@ public sealed class LabEngine(ILabObserver? observer = null, string? logDirector
 
         try
         {
-            return await new LabRun(scenario, contender, logDirectory).RunAsync(cancellationToken);
+            return await new LabRun(scenario, contender, logDirectory, ModeName, CreateNetworkAsync).RunAsync(cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // One broken run (a contender that would not start) must not take the whole table with it.
+            if (logDirectory is not null)
+            {
+                Directory.CreateDirectory(logDirectory);
+                await File.WriteAllTextAsync(Path.Combine(logDirectory, $"{scenario.Name}.{contender.Name}.error.log"), e.ToString(), CancellationToken.None);
+            }
+
             return Unrun(scenario, contender, $"{LabRun.ErrorPrefix} {e.GetType().Name}: {FirstLine(e.Message)}");
         }
     }
 
-    private static LabResult Unrun(LabScenario scenario, LabContender contender, string note) =>
-        new(scenario.Name, contender.Name, LabRun.Mode, contender.HasBound ? scenario.Bound.TotalSeconds : null, new(null, null), 0, null, null, null, note)
+    /// <summary>The JSON's <c>mode</c>.</summary>
+    private string ModeName => mode == LabMode.Proxy ? "proxy" : "netns";
+
+    private async Task<ILabNetwork> CreateNetworkAsync(LabScenario scenario, CancellationToken cancellationToken) =>
+        mode == LabMode.Proxy ? await Proxy.ProxyNetwork.CreateAsync(scenario, cancellationToken) : await NetnsNetwork.CreateAsync(scenario, cancellationToken);
+
+    private LabResult Unrun(LabScenario scenario, LabContender contender, string note) =>
+        new(scenario.Name, contender.Name, ModeName, contender.HasBound ? scenario.Bound.TotalSeconds : null, new(null, null), 0, null, null, null, note)
         {
             Label = scenario.Label,
         };

@@ -9,21 +9,19 @@ namespace Tether.Lab.Engine;
 
 /// <summary>
 /// One scenario for one contender: builds the network, starts the server in B and the client in A, waits, injects the
-/// fault, watches both sides, and tears everything down (the <see cref="NetnsLab"/> kills the processes and deletes
-/// the namespaces, also on Ctrl-C or a failed step).
+/// fault, watches both sides, and tears everything down (the <see cref="ILabNetwork"/> kills the processes and removes
+/// what it set up, also on Ctrl-C or a failed step).
 /// </summary>
 /// <param name="scenario">The scenario.</param>
 /// <param name="contender">The contender.</param>
 /// <param name="logDirectory">Where to keep both processes' output, or null.</param>
-internal sealed class LabRun(LabScenario scenario, LabContender contender, string? logDirectory)
+/// <param name="mode">The JSON's <c>mode</c>: <c>netns</c> or <c>proxy</c>.</param>
+/// <param name="createNetwork">Builds the run's network (namespaces, or the user-space proxy).</param>
+internal sealed class LabRun(LabScenario scenario, LabContender contender, string? logDirectory, string mode, Func<LabScenario, CancellationToken, Task<ILabNetwork>> createNetwork)
 {
-    /// <summary>The mode this engine runs in: real kernel TCP in network namespaces.</summary>
-    public const string Mode = "netns";
-
     /// <summary>Starts the note of a run that could not be carried out; <see cref="LabVerdict"/> counts it as a failure.</summary>
     public const string ErrorPrefix = "lab error:";
 
-    private const int Port = 7000;
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan IdleMargin = TimeSpan.FromSeconds(1);
@@ -35,20 +33,15 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender, strin
 
     public async Task<LabResult> RunAsync(CancellationToken cancellationToken)
     {
-        await using var lab = await NetnsLab.CreateAsync(scenario.Router, LabEngine.NameStem, cancellationToken);
-        if (scenario.Link is { } link)
-        {
-            await lab.SetRateAsync(LabSide.Both, link.KbitPerSecond, link.Queue, cancellationToken);
-        }
-
-        var plan = new PeerPlan(new IPEndPoint(lab.AddressB, Port), scenario.Bound, scenario.Keepalive, scenario.Upload, scenario.Download, scenario.Delay, scenario.Hold);
-        await using var server = Start(lab, LabSide.B, contender.Listen(plan));
+        await using var network = await createNetwork(scenario, cancellationToken);
+        var plan = new PeerPlan(network.ServerEndpoint, scenario.Bound, scenario.Keepalive, scenario.Upload, scenario.Download, scenario.Delay, scenario.Hold);
+        await using var server = network.Start(LabSide.B, contender.Listen(plan));
         await server.WaitForEventAsync("listening", Startup).WaitAsync(cancellationToken);
-        await using var client = Start(lab, LabSide.A, contender.Connect(plan));
-        await lab.StartWireCounterAsync(cancellationToken);
+        await using var client = network.Start(LabSide.A, contender.Connect(plan with { Endpoint = network.ClientTarget }));
+        await network.StartWireCounterAsync(cancellationToken);
         await client.WaitForEventAsync("connected", Startup).WaitAsync(cancellationToken);
         var connectedAt = JsonLinesProcess.Now;
-        var handshakeBytes = await lab.ReadWireBytesAsync(cancellationToken);
+        var handshakeBytes = await network.ReadWireBytesAsync(cancellationToken);
 
         long? keepaliveBytes = null;
         double? faultAt = null;
@@ -58,18 +51,18 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender, strin
             // The client's own idle timer started a moment before it reported the connection: stop counting a
             // little early so that none of its first transfer's bytes are taken for keepalive traffic.
             await Task.Delay(scenario.Delay - IdleMargin, cancellationToken);
-            keepaliveBytes = await lab.ReadWireBytesAsync(cancellationToken) - handshakeBytes;
+            keepaliveBytes = await network.ReadWireBytesAsync(cancellationToken) - handshakeBytes;
         }
         else if (scenario.Fault != LabFault.None)
         {
             await Task.Delay(scenario.FaultAfter, cancellationToken);
-            keepaliveBytes = await lab.ReadWireBytesAsync(cancellationToken) - handshakeBytes;
+            keepaliveBytes = await network.ReadWireBytesAsync(cancellationToken) - handshakeBytes;
         }
 
         if (scenario.Fault != LabFault.None)
         {
             faultAt = JsonLinesProcess.Now;
-            resumed = await InjectAsync(lab, server, cancellationToken);
+            resumed = await InjectAsync(network, server, cancellationToken);
         }
 
         if (scenario.IsHealthy)
@@ -84,7 +77,7 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender, strin
         await resumed;
         await KeepLogsAsync(client, server);
         var observed = new RunObservation(client.Events, server.Events, connectedAt, faultAt, keepaliveBytes, _remarks);
-        return ResultEvaluator.Evaluate(scenario, contender.Name, contender.HasBound, Mode, observed);
+        return ResultEvaluator.Evaluate(scenario, contender.Name, contender.HasBound, mode, observed);
     }
 
     private async Task KeepLogsAsync(JsonLinesProcess client, JsonLinesProcess server)
@@ -99,9 +92,6 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender, strin
         await File.WriteAllTextAsync(stem + ".client.log", client.DescribeOutput());
         await File.WriteAllTextAsync(stem + ".server.log", server.DescribeOutput());
     }
-
-    private static JsonLinesProcess Start(NetnsLab lab, LabSide side, LaunchCommand command) =>
-        lab.StartJsonLines(side, command.FileName, command.Arguments);
 
     private static bool Resolved(JsonLinesProcess process) =>
         process.HasExited || process.Events.Any(e => JsonLinesProcess.EventNameOf(e) == "disconnected");
@@ -122,7 +112,7 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender, strin
     }
 
     /// <summary>Injects the fault; returns a task that ends when a frozen server has been resumed.</summary>
-    private async Task<Task> InjectAsync(NetnsLab lab, JsonLinesProcess server, CancellationToken cancellationToken)
+    private async Task<Task> InjectAsync(ILabNetwork network, JsonLinesProcess server, CancellationToken cancellationToken)
     {
         switch (scenario.Fault)
         {
@@ -130,10 +120,10 @@ internal sealed class LabRun(LabScenario scenario, LabContender contender, strin
                 server.Signal(JsonLinesProcess.SigKill);
                 break;
             case LabFault.Blackhole:
-                await lab.BlackholeAsync(LabSide.Both, cancellationToken);
+                await network.BlackholeAsync(cancellationToken);
                 break;
             case LabFault.ForgetNat:
-                await NatRouter.ForgetAllAsync(lab, cancellationToken);
+                await network.ForgetNatAsync(cancellationToken);
                 break;
             case LabFault.FreezeServer:
                 server.Signal(JsonLinesProcess.SigStop);
