@@ -1,11 +1,12 @@
 using ScottPlot;
 using Tether.Lab.Results;
+using Tether.Lab.Scenarios;
 
 namespace Tether.Cli.Lab;
 
 /// <summary>
-/// <c>--plot</c>: one PNG with two charts. Top: detection time per fault scenario and contender (the slower side that
-/// noticed; "never" where neither did) against the configured bound. Bottom: the dial-up transfers' progress over time
+/// <c>--plot</c>: one PNG with two charts. Top: detection time per fault scenario and contender (the slower of the sides
+/// that must notice; "never" where one of them did not) against the configured bound. Bottom: the dial-up transfers' progress over time
 /// per contender, with every disconnect marked.
 /// </summary>
 internal static class LabPlot
@@ -31,7 +32,7 @@ internal static class LabPlot
     private static Plot Detection(IReadOnlyList<LabResult> results, List<string> contenders, Dictionary<string, Color> colors)
     {
         var plot = new Plot();
-        plot.Title("Detection time after the fault (the slower side that noticed)");
+        plot.Title("Detection time after the fault (the slower of the sides that must notice)");
         plot.YLabel("seconds");
         var faults = results.Where(r => !r.Healthy).GroupBy(r => r.Label).ToList();
         var ticks = new List<Tick>();
@@ -44,8 +45,9 @@ internal static class LabPlot
             foreach (var r in faults[group])
             {
                 var position = center + contenders.IndexOf(r.Contender);
-                var seconds = new[] { r.Detected.Client, r.Detected.Server }.Max();
-                if (seconds is { } s)
+                var required = new[] { (LabSides.Client, r.Detected.Client), (LabSides.Server, r.Detected.Server) }
+                    .Where(side => r.MustDetect.HasFlag(side.Item1)).Select(side => side.Item2).ToList();
+                if (required.All(d => d is not null) && required.Max() is { } s)
                 {
                     bars.Add(new Bar { Position = position, Value = s, FillColor = colors[r.Contender] });
                     top = Math.Max(top, s);

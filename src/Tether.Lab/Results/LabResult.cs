@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Tether.Lab.Scenarios;
 
 namespace Tether.Lab.Results;
 
@@ -44,9 +45,13 @@ public sealed record LabResult(
     [JsonIgnore]
     public string Label { get; init; } = Scenario;
 
+    /// <summary>The sides that must notice the fault; none in a healthy scenario, where detection does not apply.</summary>
+    [JsonIgnore]
+    public LabSides MustDetect { get; init; }
+
     /// <summary>True for a healthy scenario, where detection does not apply.</summary>
     [JsonIgnore]
-    public bool Healthy { get; init; }
+    public bool Healthy => MustDetect == LabSides.None;
 
     /// <summary>The transfer's progress as the receiving side saw it, for the chart.</summary>
     [JsonIgnore]

@@ -82,7 +82,7 @@ public static class ResultEvaluator
             string.Join("; ", notes.Prepend(scenario.Variant is { } v ? $"router answers with {(v == "rst" ? "a reset" : "silence")}" : null).OfType<string>()))
         {
             Label = scenario.Label,
-            Healthy = scenario.IsHealthy,
+            MustDetect = scenario.MustDetect,
             Progress = Progress(scenario.Upload is null ? run.Client : run.Server, run.ConnectedAt),
             Disconnects = new[] { client, server }.OfType<(double At, string Reason)>().Select(d => Math.Round(d.At - run.ConnectedAt, 3)).ToList(),
         };
