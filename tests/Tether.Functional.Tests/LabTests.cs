@@ -22,51 +22,21 @@ public sealed class LabTests(ITestOutputHelper output)
     public async Task Quick_lab_tether_detects_every_fault_within_the_bound_and_never_drops_a_healthy_peer()
     {
         RequireLab();
-        var json = Path.Combine(Path.GetTempPath(), $"tether-lab-{Guid.NewGuid():N}.json");
-        try
-        {
-            var started = Stopwatch.StartNew();
-            var run = await ProcessRunner.RunAsync(TetherCli.DotnetHost, TetherCli.Args("lab", "--quick", "--json", json), QuickLabLimit, check: false);
-            output.WriteLine($"tether lab --quick: exit code {run.ExitCode} after {started.Elapsed.TotalSeconds:0} s");
-            output.WriteLine(run.Stdout);
-            output.WriteLine(run.Stderr);
-            Assert.True(run.Succeeded, run.Stderr);
-
-            var results = LabJson.Deserialize(await File.ReadAllTextAsync(json));
-            var tether = results.Where(r => r.Contender == "tether").ToList();
-            Assert.Equal(ScenarioCatalog.Create(quick: true).Select(s => s.Name), tether.Select(r => r.Scenario));
-            Assert.All(results, r => Assert.Equal("netns", r.Mode));
-            var failures = LabVerdict.Failures(results);
-            Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
-        }
-        finally
-        {
-            File.Delete(json);
-        }
+        var results = await RunLabAsync(QuickLabLimit, "--quick");
+        var tether = results.Where(r => r.Contender == "tether").ToList();
+        Assert.Equal(ScenarioCatalog.Create(quick: true).Select(s => s.Name), tether.Select(r => r.Scenario));
+        Assert.All(results, r => Assert.Equal("netns", r.Mode));
+        AssertTetherKeptItsPromise(results);
     }
 
     [Fact]
     public async Task Without_namespaces_the_proxy_mode_runs_the_same_scenarios_and_tether_keeps_its_promise()
     {
-        var json = Path.Combine(Path.GetTempPath(), $"tether-lab-proxy-{Guid.NewGuid():N}.json");
-        try
-        {
-            string[] scenarios = ["--scenario", "crash", "--scenario", "blackhole-idle", "--scenario", "freeze-short", "--scenario", "nat-forget"];
-            var run = await ProcessRunner.RunAsync(TetherCli.DotnetHost, TetherCli.Args(["lab", "--quick", "--proxy", "--contender", "tether", .. scenarios, "--json", json]), TimeSpan.FromMinutes(3), check: false);
-            output.WriteLine(run.Stdout);
-            Assert.True(run.Succeeded, run.Stderr);
-            Assert.Contains("mode proxy", run.Stdout, StringComparison.Ordinal);
-
-            var results = LabJson.Deserialize(await File.ReadAllTextAsync(json));
-            Assert.Equal(5, results.Count);
-            Assert.All(results, r => Assert.Equal("proxy", r.Mode));
-            var failures = LabVerdict.Failures(results);
-            Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
-        }
-        finally
-        {
-            File.Delete(json);
-        }
+        string[] scenarios = ["--scenario", "crash", "--scenario", "blackhole-idle", "--scenario", "freeze-short", "--scenario", "nat-forget"];
+        var results = await RunLabAsync(TimeSpan.FromMinutes(3), ["--quick", "--proxy", "--contender", "tether", .. scenarios]);
+        Assert.Equal(5, results.Count);
+        Assert.All(results, r => Assert.Equal("proxy", r.Mode));
+        AssertTetherKeptItsPromise(results);
     }
 
     [SkippableFact]
@@ -94,6 +64,32 @@ public sealed class LabTests(ITestOutputHelper output)
             Assert.DoesNotContain(left, ns => prefixes.Any(p => ns.StartsWith(p, StringComparison.Ordinal)));
             Assert.All(prefixes, p => Assert.Empty(MarkedProcesses(p)));
         }
+    }
+
+    /// <summary>Runs <c>tether lab</c> with <paramref name="args"/>, prints its table, and returns its JSON results.</summary>
+    private async Task<IReadOnlyList<LabResult>> RunLabAsync(TimeSpan limit, params string[] args)
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"tether-lab-{Guid.NewGuid():N}.json");
+        try
+        {
+            var started = Stopwatch.StartNew();
+            var run = await ProcessRunner.RunAsync(TetherCli.DotnetHost, TetherCli.Args(["lab", .. args, "--json", json]), limit, check: false);
+            output.WriteLine($"tether lab {string.Join(' ', args)}: exit code {run.ExitCode} after {started.Elapsed.TotalSeconds:0} s");
+            output.WriteLine(run.Stdout);
+            output.WriteLine(run.Stderr);
+            Assert.True(run.Succeeded, run.Stderr);
+            return LabJson.Deserialize(await File.ReadAllTextAsync(json));
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    private static void AssertTetherKeptItsPromise(IReadOnlyList<LabResult> results)
+    {
+        var failures = LabVerdict.Failures(results);
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
     }
 
     private static void RequireLab()
