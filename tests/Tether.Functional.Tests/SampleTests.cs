@@ -13,7 +13,7 @@ public sealed class SampleTests(ITestOutputHelper output)
     {
         Requirements.RequireLinux("the build farm demo (it freezes a worker with SIGSTOP)");
         var info = new ProcessStartInfo(TetherCli.DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "BuildFarm.dll"));
+        info.ArgumentList.Add(BuildFarmDll());
         using var demo = Process.Start(info)!;
         var stdout = demo.StandardOutput.ReadToEndAsync();
         var stderr = demo.StandardError.ReadToEndAsync();
@@ -34,5 +34,15 @@ public sealed class SampleTests(ITestOutputHelper output)
         Assert.Contains("master: worker-2 is gone: dead_peer", text, StringComparison.Ordinal);
         Assert.Contains("master: worker-2 is back", text, StringComparison.Ordinal);
         Assert.DoesNotContain("CORRUPT", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>The sample's own build output, in the configuration these tests were built in.</summary>
+    private static string BuildFarmDll()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)); // .../bin/Release/net10.0
+        var repository = output.Parent!.Parent!.Parent!.Parent!.Parent!; // tests/Tether.Functional.Tests/bin/Release/net10.0
+        var dll = Path.Combine(repository.FullName, "samples", "BuildFarm", "bin", output.Parent.Name, output.Name, "BuildFarm.dll");
+        Assert.True(File.Exists(dll), $"the BuildFarm sample should have been built by the project reference: {dll}");
+        return dll;
     }
 }
