@@ -1,12 +1,12 @@
 using System.Globalization;
 
-namespace Tether.Benchmarks.Idle;
+namespace Tether.Bench.Idle;
 
 /// <summary>
 /// The listener side of the idle benchmark in a process of its own (<c>idle-listener</c>), so each side's heap is
 /// measured alone. It prints <c>listening EP...</c>, then answers commands read from standard input, one a line:
 /// <c>reset N</c> (wait for N warm-up connections, drop them, sample the baseline), <c>measure N</c> (wait for N
-/// connections, sample) and <c>exit</c>. Samples come back as <c>sample OPEN HEAP WORKINGSET KERNELTCP</c>.
+/// connections, sample), <c>observe MS</c> (CPU, PINGs and disconnects over MS milliseconds) and <c>exit</c>. Samples come back as <c>sample OPEN HEAP WORKINGSET KERNELTCP</c>.
 /// </summary>
 internal static class ListenerChild
 {
@@ -18,6 +18,7 @@ internal static class ListenerChild
         FileDescriptorLimit.EnsureAtLeast(IdleCommand.FileDescriptorsNeeded(settings.Connections));
         var listeners = settings.StartListeners();
         await using var accepted = new AcceptedConnections(listeners);
+        using var liveness = new LivenessCounters();
         Console.WriteLine("listening " + string.Join(' ', listeners.Select(l => l.LocalEndPoint)));
         while (await Console.In.ReadLineAsync() is { } line)
         {
@@ -34,6 +35,9 @@ internal static class ListenerChild
                     await accepted.WaitForAsync(count, IdleCommand.AcceptTimeout);
                     await Task.Delay(settings.Settle);
                     Reply(accepted.CountOpen(), MemorySample.Take());
+                    break;
+                case "observe":
+                    Console.WriteLine("observed " + (await liveness.ObserveAsync(TimeSpan.FromMilliseconds(count))).Format());
                     break;
                 case "exit":
                     return 0;

@@ -1,4 +1,4 @@
-namespace Tether.Benchmarks.Idle;
+namespace Tether.Bench.Idle;
 
 /// <summary>Memory one variant of the idle benchmark measured, in total and per connection end.</summary>
 /// <param name="Variant">Which process and which ends were measured.</param>

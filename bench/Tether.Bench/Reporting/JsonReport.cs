@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Tether.Benchmarks.Reporting;
+namespace Tether.Bench.Reporting;
 
 /// <summary>Writes a mode's results, with the machine they were measured on, as indented JSON.</summary>
 internal static class JsonReport
@@ -14,8 +14,19 @@ internal static class JsonReport
             return;
         }
 
+        await WriteRawAsync(path, new { Mode = mode, Machine = MachineInfo.Current, Results = results });
+    }
+
+    /// <summary>Writes <paramref name="value"/> alone, in the shape its type gives (the JSON the issue fixes).</summary>
+    public static async Task WriteRawAsync<T>(string? path, T value)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
         await using var file = File.Create(path);
-        await JsonSerializer.SerializeAsync(file, new { Mode = mode, Machine = MachineInfo.Current, Results = results }, Options);
+        await JsonSerializer.SerializeAsync(file, value, Options);
         Console.WriteLine($"JSON written to {Path.GetFullPath(path)}");
     }
 }

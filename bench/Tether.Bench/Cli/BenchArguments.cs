@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Tether.Benchmarks.Cli;
+namespace Tether.Bench.Cli;
 
 /// <summary>A minimal <c>--name value</c> parser for the modes that do not run under BenchmarkDotNet.</summary>
 internal sealed class BenchArguments
@@ -38,6 +38,27 @@ internal sealed class BenchArguments
     public int GetInt(string name, int fallback, int min = 1) => (int)GetNumber(name, fallback, min);
 
     public double GetSeconds(string name, double fallback) => GetNumber(name, fallback, 0);
+
+    /// <summary>A duration written as a number with a unit (<c>250ms</c>, <c>3s</c>, <c>2m</c>) or plain seconds.</summary>
+    /// <exception cref="UsageException">The value is not such a duration.</exception>
+    public TimeSpan GetDuration(string name, TimeSpan fallback)
+    {
+        if (!_values.TryGetValue(name, out var text))
+        {
+            return fallback;
+        }
+
+        var (number, scale) = text switch
+        {
+            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),
+            _ when text.EndsWith('s') => (text[..^1], 1.0),
+            _ when text.EndsWith('m') => (text[..^1], 60.0),
+            _ => (text, 1.0),
+        };
+        return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? TimeSpan.FromSeconds(value * scale)
+            : throw new UsageException($"Option '{name}' must be a duration such as 250ms, 3s or 2m, got '{text}'.");
+    }
 
     private double GetNumber(string name, double fallback, double min)
     {

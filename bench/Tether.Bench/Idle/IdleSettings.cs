@@ -1,7 +1,7 @@
 using System.Net;
 using Tether.Hosting;
 
-namespace Tether.Benchmarks.Idle;
+namespace Tether.Bench.Idle;
 
 /// <summary>Shape of the idle benchmark: how many connections, their liveness settings, how they are opened.</summary>
 /// <param name="Connections">Connections to open (pairs when both ends live in this process).</param>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Tether.Benchmarks.Reporting;
+namespace Tether.Bench.Reporting;
 
 /// <summary>Number formatting shared by the result tables (invariant culture, fixed decimals).</summary>
 internal static class Units

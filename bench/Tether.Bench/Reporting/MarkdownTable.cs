@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Tether.Benchmarks.Reporting;
+namespace Tether.Bench.Reporting;
 
 /// <summary>A small markdown table: the first column left-aligned (names), the others right-aligned (figures).</summary>
 internal sealed class MarkdownTable(params string[] headers)

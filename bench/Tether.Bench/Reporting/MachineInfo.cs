@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Tether.Benchmarks.Reporting;
+namespace Tether.Bench.Reporting;
 
 /// <summary>Where and when a result was measured, printed above every table and stored in the JSON.</summary>
 internal sealed record MachineInfo(string Date, string Runtime, string Os, int Cores, string GcMode)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Tether.Benchmarks.Idle;
+namespace Tether.Bench.Idle;
 
 /// <summary>Raises RLIMIT_NOFILE (Linux) so one process can hold tens of thousands of sockets; children inherit it.</summary>
 internal static partial class FileDescriptorLimit

@@ -1,7 +1,7 @@
 using Tether.Framing;
 using Tether.Hosting;
 
-namespace Tether.Benchmarks.Idle;
+namespace Tether.Bench.Idle;
 
 /// <summary>Accepts from a set of listeners in the background and keeps what arrives.</summary>
 internal sealed class AcceptedConnections : IAsyncDisposable

@@ -2,7 +2,7 @@ using System.Net;
 using Tether.Framing;
 using Tether.Hosting;
 
-namespace Tether.Benchmarks.Idle;
+namespace Tether.Bench.Idle;
 
 /// <summary>Opening and tearing down many connections.</summary>
 internal static class IdleConnections

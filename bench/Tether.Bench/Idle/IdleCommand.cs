@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
-using Tether.Benchmarks.Cli;
-using Tether.Benchmarks.Reporting;
+using Tether.Bench.Cli;
+using Tether.Bench.Reporting;
 
-namespace Tether.Benchmarks.Idle;
+namespace Tether.Bench.Idle;
 
 /// <summary>
 /// <c>idle</c>: open many idle Tether connections over loopback and measure the memory each one holds after a full GC.
@@ -77,7 +77,7 @@ internal static class IdleCommand
         "--parallelism", s.Parallelism.ToString(CultureInfo.InvariantCulture),
     ];
 
-    private static IdleSettings ParseSettings(BenchArguments parsed) => new(
+    public static IdleSettings ParseSettings(BenchArguments parsed) => new(
         parsed.GetInt("--connections", 10_000),
         TimeSpan.FromSeconds(parsed.GetSeconds("--keepalive", 30)),
         TimeSpan.FromSeconds(parsed.GetSeconds("--dead", 90)),
@@ -108,7 +108,11 @@ internal static class IdleCommand
         return new IdleResult("in-process (both ends)", settings.Connections, 2 * settings.Connections, open, baseline, loaded);
     }
 
-    private static async Task<IdleResult[]> RunSplitAsync(IdleSettings settings, TimeSpan hold)
+    /// <summary>
+    /// The split variant: the listener side in a child process. <paramref name="whileOpen"/>, if given, runs after the
+    /// memory samples while every connection is still open (the liveness observation of <c>tether bench idle</c>).
+    /// </summary>
+    public static async Task<IdleResult[]> RunSplitAsync(IdleSettings settings, TimeSpan hold, Func<ListenerChildProcess, Task>? whileOpen = null)
     {
         Console.WriteLine("split: starting the listener child and opening connections ...");
         await using var child = await ListenerChildProcess.StartAsync(settings);
@@ -120,8 +124,13 @@ internal static class IdleCommand
         var connectors = await IdleConnections.OpenAsync(child.Endpoints, settings.Connections, settings);
         var (childOpen, childLoaded) = await child.MeasureAsync(settings.Connections);
         var loaded = MemorySample.Take();
-        var open = IdleConnections.CountOpen(connectors);
         await HoldAsync(hold, Environment.ProcessId, child.ProcessId);
+        if (whileOpen is not null)
+        {
+            await whileOpen(child);
+        }
+
+        var open = IdleConnections.CountOpen(connectors);
         await IdleConnections.AbortAllAsync(connectors);
         return
         [
@@ -152,7 +161,7 @@ internal static class IdleCommand
         }
     }
 
-    private static string Format(IEnumerable<IdleResult> results)
+    public static string Format(IEnumerable<IdleResult> results)
     {
         var table = new MarkdownTable("variant", "connections", "ends open", "managed heap Δ", "heap / connection end", "working set Δ", "WS / connection end", "kernel TCP mem / socket");
         foreach (var r in results)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Tether.Benchmarks.Idle;
+namespace Tether.Bench.Idle;
 
 /// <summary>
 /// Memory in use after a full, compacting, finalizer-draining GC: the managed heap (GC.GetTotalMemory), the process
