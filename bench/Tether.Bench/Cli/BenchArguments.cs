@@ -35,6 +35,10 @@ internal sealed class BenchArguments
 
     public string? GetString(string name) => _values.GetValueOrDefault(name);
 
+    /// <summary>A comma-separated list (an empty value is an empty list).</summary>
+    public string[] GetList(string name, string fallback) =>
+        (GetString(name) ?? fallback).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     public int GetInt(string name, int fallback, int min = 1) => (int)GetNumber(name, fallback, min);
 
     public double GetSeconds(string name, double fallback) => GetNumber(name, fallback, 0);

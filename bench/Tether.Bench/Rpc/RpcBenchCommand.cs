@@ -10,14 +10,16 @@ namespace Tether.Bench.Rpc;
 /// </summary>
 internal static class RpcBenchCommand
 {
-    public const string Usage = "rpc [--vs grpc,streamjsonrpc] [--duration DUR (5s)] [--warmup DUR (1s)] [--json FILE]";
+    public const string Usage = "rpc [--vs grpc,streamjsonrpc] [--duration DUR (5s)] [--warmup DUR (1s)] [--workloads unary_small,payload_1mb,callbacks] [--json FILE]";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = BenchArguments.Parse(args, "--vs", "--duration", "--warmup", "--json");
+        var parsed = BenchArguments.Parse(args, "--vs", "--duration", "--warmup", "--workloads", "--json");
         var duration = parsed.GetDuration("--duration", TimeSpan.FromSeconds(5));
         var warmup = parsed.GetDuration("--warmup", TimeSpan.FromSeconds(1));
-        var names = (parsed.GetString("--vs") ?? "grpc,streamjsonrpc").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var names = parsed.GetList("--vs", "grpc,streamjsonrpc");
+        var workloadNames = parsed.GetList("--workloads", string.Join(',', RpcWorkload.All.Select(w => w.Name).Distinct()));
+        var workloads = RpcWorkload.All.Where(w => workloadNames.Contains(w.Name)).ToList();
         var contenders = names.Prepend("tether").Distinct().Select(Contenders.Find).ToList();
 
         Console.WriteLine($"# RPC on loopback: {string.Join(", ", contenders.Select(c => c.Name))}; {duration.TotalSeconds:0.#} s per measurement after {warmup.TotalSeconds:0.#} s warm-up");
@@ -37,9 +39,9 @@ internal static class RpcBenchCommand
             }
 
             var results = new List<RpcResult>();
-            for (var w = 0; w < RpcWorkload.All.Count; w++)
+            for (var w = 0; w < workloads.Count; w++)
             {
-                var workload = RpcWorkload.All[w];
+                var workload = workloads[w];
                 for (var i = 0; i < sides.Count; i++)
                 {
                     var side = sides[(w + i) % sides.Count];
