@@ -34,6 +34,7 @@ public static class BenchEntry
                 ["idle", .. var rest] => await IdleBenchCommand.RunAsync(rest),
                 [RpcServerChild.CommandName, .. var rest] => await RpcServerChild.RunAsync(rest),
                 [ListenerChild.CommandName, .. var rest] => await ListenerChild.RunAsync(rest),
+                [ConnectorChild.CommandName, .. var rest] => await ConnectorChild.RunAsync(rest),
                 _ => PrintUsage(args is ["--help" or "-h"] ? 0 : 2),
             };
         }

@@ -108,11 +108,7 @@ internal static class IdleCommand
         return new IdleResult("in-process (both ends)", settings.Connections, 2 * settings.Connections, open, baseline, loaded);
     }
 
-    /// <summary>
-    /// The split variant: the listener side in a child process. <paramref name="whileOpen"/>, if given, runs after the
-    /// memory samples while every connection is still open (the liveness observation of <c>tether bench idle</c>).
-    /// </summary>
-    public static async Task<IdleResult[]> RunSplitAsync(IdleSettings settings, TimeSpan hold, Func<ListenerChildProcess, Task>? whileOpen = null)
+    private static async Task<IdleResult[]> RunSplitAsync(IdleSettings settings, TimeSpan hold)
     {
         Console.WriteLine("split: starting the listener child and opening connections ...");
         await using var child = await ListenerChildProcess.StartAsync(settings);
@@ -124,13 +120,8 @@ internal static class IdleCommand
         var connectors = await IdleConnections.OpenAsync(child.Endpoints, settings.Connections, settings);
         var (childOpen, childLoaded) = await child.MeasureAsync(settings.Connections);
         var loaded = MemorySample.Take();
-        await HoldAsync(hold, Environment.ProcessId, child.ProcessId);
-        if (whileOpen is not null)
-        {
-            await whileOpen(child);
-        }
-
         var open = IdleConnections.CountOpen(connectors);
+        await HoldAsync(hold, Environment.ProcessId, child.ProcessId);
         await IdleConnections.AbortAllAsync(connectors);
         return
         [
@@ -144,7 +135,7 @@ internal static class IdleCommand
     /// drops the accepting ends first (they must all have arrived, or an abort could beat their handshake). Nothing
     /// here stays referenced once it returns.
     /// </summary>
-    private static async Task WarmUpAsync(IReadOnlyList<IPEndPoint> targets, IdleSettings settings, Func<Task> dropPeers)
+    public static async Task WarmUpAsync(IReadOnlyList<IPEndPoint> targets, IdleSettings settings, Func<Task> dropPeers)
     {
         var warmup = await IdleConnections.OpenAsync(targets, IdleSettings.WarmupConnections, settings);
         await dropPeers();
