@@ -10,11 +10,12 @@ namespace Tether.Bench.Rpc;
 /// </summary>
 internal static class RpcBenchCommand
 {
-    public const string Usage = "rpc [--vs grpc,streamjsonrpc] [--duration DUR (5s)] [--warmup DUR (1s)] [--workloads unary_small,payload_1mb,callbacks] [--json FILE]";
+    public const string Usage = "rpc [--vs grpc,streamjsonrpc] [--duration DUR (5s)] [--warmup DUR (1s)] [--workloads unary_small,payload_1mb,callbacks] [--rounds N (1)] [--json FILE]";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = BenchArguments.Parse(args, "--vs", "--duration", "--warmup", "--workloads", "--json");
+        var parsed = BenchArguments.Parse(args, "--vs", "--duration", "--warmup", "--workloads", "--rounds", "--json");
+        var rounds = parsed.GetInt("--rounds", 1);
         var duration = parsed.GetDuration("--duration", TimeSpan.FromSeconds(5));
         var warmup = parsed.GetDuration("--warmup", TimeSpan.FromSeconds(1));
         var names = parsed.GetList("--vs", "grpc,streamjsonrpc");
@@ -38,20 +39,24 @@ internal static class RpcBenchCommand
                 sides.Add(await ContenderSide.StartAsync(contender));
             }
 
-            var results = new List<RpcResult>();
-            for (var w = 0; w < workloads.Count; w++)
+            var all = new List<RpcResult>();
+            for (var round = 0; round < rounds; round++)
             {
-                var workload = workloads[w];
-                for (var i = 0; i < sides.Count; i++)
+                for (var w = 0; w < workloads.Count; w++)
                 {
-                    var side = sides[(w + i) % sides.Count];
-                    var result = await side.MeasureAsync(workload, warmup, duration);
-                    Console.WriteLine($"  {result.Workload} x{result.Outstanding} {result.Contender}: {Units.Count((long)result.OpsPerSecond)} ops/s");
-                    results.Add(result);
+                    for (var i = 0; i < sides.Count; i++)
+                    {
+                        var result = await sides[(w + i + round) % sides.Count].MeasureAsync(workloads[w], warmup, duration);
+                        Console.WriteLine($"  round {round + 1}: {result.Workload} x{result.Outstanding} {result.Contender}: {Units.Count((long)result.OpsPerSecond)} ops/s");
+                        all.Add(result);
+                    }
                 }
             }
 
+            var results = Median(all);
+
             Console.WriteLine();
+            Console.WriteLine(rounds > 1 ? $"Median round by ops/s of {rounds}:" : "");
             Console.WriteLine(RpcReport.Format(results));
             await JsonReport.WriteRawAsync(parsed.GetString("--json"), results);
             return 0;
@@ -63,5 +68,16 @@ internal static class RpcBenchCommand
                 await side.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>Per contender, workload and concurrency (in first-run order), the round with the median throughput.</summary>
+    private static List<RpcResult> Median(List<RpcResult> all)
+    {
+        static (string, int, string) Key(RpcResult r) => (r.Workload, r.Outstanding, r.Contender);
+        return [.. all.Select(Key).Distinct().Select(key =>
+        {
+            var runs = all.Where(r => Key(r) == key).OrderBy(r => r.OpsPerSecond).ToList();
+            return runs[runs.Count / 2];
+        })];
     }
 }
