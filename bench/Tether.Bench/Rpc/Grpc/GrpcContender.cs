@@ -3,8 +3,6 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -51,9 +49,7 @@ internal sealed class GrpcContender : IRpcContender
         builder.Services.AddGrpc(options => options.MaxReceiveMessageSize = MaxMessageBytes);
         var app = builder.Build();
         app.MapGrpcService<GrpcBenchService>();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new Server(app, new IPEndPoint(IPAddress.Loopback, new Uri(address).Port));
+        return await WebServer.StartAsync(app);
     }
 
     public async Task<IRpcClient> ConnectAsync(IPEndPoint server)
@@ -71,17 +67,6 @@ internal sealed class GrpcContender : IRpcContender
         });
         await channel.ConnectAsync();
         return new Client(channel, new BenchService.BenchServiceClient(channel));
-    }
-
-    private sealed class Server(WebApplication app, IPEndPoint endPoint) : IRpcServer
-    {
-        public IPEndPoint EndPoint => endPoint;
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
     }
 
     private sealed class Client(GrpcChannel channel, BenchService.BenchServiceClient service) : IRpcClient

@@ -10,8 +10,6 @@ namespace Tether.Bench.Rpc.JsonRpc;
 /// </summary>
 internal sealed class StreamJsonRpcContender : IRpcContender
 {
-    private static readonly TimeSpan CountTimeout = TimeSpan.FromSeconds(10);
-
     public string Name => "streamjsonrpc";
 
     public string Config =>
@@ -30,12 +28,11 @@ internal sealed class StreamJsonRpcContender : IRpcContender
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(server);
-        var client = new Client();
+        var ticks = new NotificationCounter();
         var rpc = Attach(socket);
-        rpc.AddLocalRpcMethod(JsonRpcBenchServer.TickNotification, new Action<int, string>(client.OnTick));
+        rpc.AddLocalRpcMethod(JsonRpcBenchServer.TickNotification, new Action<int, string>(ticks.OnMessage));
         rpc.StartListening();
-        client.Rpc = rpc;
-        return client;
+        return new Client(rpc, ticks);
     }
 
     private static StreamJsonRpc.JsonRpc Attach(Socket socket)
@@ -89,41 +86,23 @@ internal sealed class StreamJsonRpcContender : IRpcContender
         }
     }
 
-    private sealed class Client : IRpcClient
+    private sealed class Client(StreamJsonRpc.JsonRpc rpc, NotificationCounter ticks) : IRpcClient
     {
-        private long _ticks;
-
-        public StreamJsonRpc.JsonRpc Rpc { get; set; } = null!;
-
-        public void OnTick(int id, string text) => Interlocked.Increment(ref _ticks);
-
         public async Task EchoAsync(int id)
         {
-            var answer = await Rpc.InvokeAsync<SmallReply>(JsonRpcBenchServer.EchoMethod, id, BenchData.SmallText);
+            var answer = await rpc.InvokeAsync<SmallReply>(JsonRpcBenchServer.EchoMethod, id, BenchData.SmallText);
             BenchData.Verify(answer.Id == id, "echo id");
         }
 
         public async Task UploadAsync(byte[] payload) =>
-            BenchData.Verify(await Rpc.InvokeAsync<int>(JsonRpcBenchServer.UploadMethod, payload) == payload.Length, "payload length");
+            BenchData.Verify(await rpc.InvokeAsync<int>(JsonRpcBenchServer.UploadMethod, payload) == payload.Length, "payload length");
 
-        public async Task<long> ReceiveCallbacksAsync(TimeSpan duration)
-        {
-            var before = Interlocked.Read(ref _ticks);
-            var sent = await Rpc.InvokeAsync<long>(JsonRpcBenchServer.TicksMethod, (int)duration.TotalMilliseconds);
-
-            // Notifications are dispatched on their own; the answer can overtake the last few.
-            var deadline = Environment.TickCount64 + (long)CountTimeout.TotalMilliseconds;
-            while (Interlocked.Read(ref _ticks) - before < sent && Environment.TickCount64 < deadline)
-            {
-                await Task.Delay(1);
-            }
-
-            return Interlocked.Read(ref _ticks) - before;
-        }
+        public Task<long> ReceiveCallbacksAsync(TimeSpan duration) =>
+            ticks.CountAsync(() => rpc.InvokeAsync<long>(JsonRpcBenchServer.TicksMethod, (int)duration.TotalMilliseconds));
 
         public ValueTask DisposeAsync()
         {
-            Rpc.Dispose();
+            rpc.Dispose();
             return ValueTask.CompletedTask;
         }
     }
