@@ -10,7 +10,7 @@ namespace Tether.Bench.Rpc;
 /// </summary>
 internal static class RpcBenchCommand
 {
-    public const string Usage = "rpc [--vs grpc,streamjsonrpc] [--duration DUR (5s)] [--warmup DUR (1s)] [--workloads unary_small,payload_1mb,callbacks] [--rounds N (1)] [--json FILE]";
+    public const string Usage = "rpc [--vs grpc,streamjsonrpc,signalr] [--duration DUR (5s)] [--warmup DUR (1s)] [--workloads unary_small,payload_1mb,callbacks] [--rounds N (1)] [--json FILE]";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -18,7 +18,7 @@ internal static class RpcBenchCommand
         var rounds = parsed.GetInt("--rounds", 1);
         var duration = parsed.GetDuration("--duration", TimeSpan.FromSeconds(5));
         var warmup = parsed.GetDuration("--warmup", TimeSpan.FromSeconds(1));
-        var names = parsed.GetList("--vs", "grpc,streamjsonrpc");
+        var names = parsed.GetList("--vs", "grpc,streamjsonrpc,signalr");
         var workloadNames = parsed.GetList("--workloads", string.Join(',', RpcWorkload.All.Select(w => w.Name).Distinct()));
         var workloads = RpcWorkload.All.Where(w => workloadNames.Contains(w.Name)).ToList();
         var contenders = names.Prepend("tether").Distinct().Select(Contenders.Find).ToList();
