@@ -6,7 +6,7 @@ using Tether.Bench.Rpc;
 namespace Tether.Bench;
 
 /// <summary>
-/// The entry point of <c>tether bench</c>: <c>rpc</c> (Tether against gRPC and StreamJsonRpc) and <c>idle</c> (many
+/// The entry point of <c>tether bench</c>: <c>rpc</c> (Tether against gRPC, StreamJsonRpc and SignalR) and <c>idle</c> (many
 /// idle connections), plus the hidden child commands their servers run as.
 /// </summary>
 public static class BenchEntry
