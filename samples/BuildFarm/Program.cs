@@ -31,7 +31,7 @@ master.WorkerReady += _ =>
         ready.TrySetResult();
     }
 };
-var processes = workers.Select(name => Process.Start(new ProcessStartInfo(Environment.ProcessPath!, ["worker", server.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), name]))!).ToList();
+var processes = workers.Select(name => Process.Start(Program.Myself("worker", server.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), name))!).ToList();
 try
 {
     await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -85,6 +85,12 @@ finally
 /// <summary>Console output with a timestamp.</summary>
 internal static partial class Program
 {
+    /// <summary>This program again, with other arguments (run as an app host or as <c>dotnet BuildFarm.dll</c>).</summary>
+    public static ProcessStartInfo Myself(params string[] arguments) =>
+        Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet"
+            ? new ProcessStartInfo(Environment.ProcessPath!, [typeof(Program).Assembly.Location, .. arguments])
+            : new ProcessStartInfo(Environment.ProcessPath!, arguments);
+
     private static async Task Signal(Process process, string signal)
     {
         using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

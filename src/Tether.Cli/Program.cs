@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Tether.Cli.Demo;
+using Tether.Cli.Lab;
 using Tether.Cli.Output;
 using Tether.Cli.Peer;
 
@@ -46,6 +47,7 @@ internal static class Program
         };
         root.Subcommands.Add(PeerCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(LabCommand.Create(output));
         root.Subcommands.Add(Bench.BenchCommand.Create());
         return root;
     }

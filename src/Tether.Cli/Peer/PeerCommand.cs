@@ -76,6 +76,7 @@ internal static class PeerCommand
         var common = new ConnectionOptions(listening: false);
         var upload = CliValueOptions.ByteSize("--upload", "Send this many pseudo-random bytes to the listener as one message (chunked by the library); completed once the listener confirms length and SHA-256.");
         var download = CliValueOptions.ByteSize("--download", "Ask the listener to send this many pseudo-random bytes as one message; completed once length and SHA-256 are verified. Runs concurrently with --upload.");
+        var delay = CliValueOptions.Duration("--delay", "Keep the new connection idle this long before starting the transfers (a call after a long idle period).");
         var hold = CliValueOptions.Duration("--hold", "After the transfers, keep the connection open and idle this long, then close it in order. Default: until the peer goes away.");
         var connectTimeout = CliValueOptions.Duration("--connect-timeout", "Give up if TCP connect plus handshake take longer. Default 10s.");
         var command = new Command(
@@ -84,6 +85,7 @@ internal static class PeerCommand
         common.AddTo(command);
         command.Options.Add(upload);
         command.Options.Add(download);
+        command.Options.Add(delay);
         command.Options.Add(hold);
         command.Options.Add(connectTimeout);
         command.SetAction(async (parse, cancellationToken) =>
@@ -105,7 +107,7 @@ internal static class PeerCommand
 
             // The download arrives as one message: accept one of its size.
             options.MaxMessageSize = Math.Max(options.MaxMessageSize, downloadBytes ?? 0);
-            var request = new PeerConnectRequest(parse.GetRequiredValue(common.Endpoint), parse.GetValue(upload), downloadBytes, parse.GetValue(hold), timeout);
+            var request = new PeerConnectRequest(parse.GetRequiredValue(common.Endpoint), parse.GetValue(upload), downloadBytes, parse.GetValue(hold), timeout, parse.GetValue(delay) ?? TimeSpan.Zero);
             using var connector = new PeerConnector(request, options, output);
             return await connector.RunAsync(cancellationToken);
         });

@@ -12,7 +12,8 @@ namespace Tether.Cli.Peer;
 /// <param name="Download">Bytes to download, or null.</param>
 /// <param name="Hold">How long to keep the connection idle after the transfers; null until the peer goes away.</param>
 /// <param name="ConnectTimeout">Bound on TCP connect plus handshake.</param>
-internal sealed record PeerConnectRequest(IPEndPoint Endpoint, long? Upload, long? Download, TimeSpan? Hold, TimeSpan ConnectTimeout);
+/// <param name="Delay">How long to keep the new connection idle before the transfers.</param>
+internal sealed record PeerConnectRequest(IPEndPoint Endpoint, long? Upload, long? Download, TimeSpan? Hold, TimeSpan ConnectTimeout, TimeSpan Delay = default);
 
 /// <summary>
 /// <c>tether peer connect</c>: connects, runs the requested upload and download concurrently, holds the connection,
@@ -56,7 +57,8 @@ internal sealed class PeerConnector(PeerConnectRequest request, TetherConnection
 
             // Report the end the moment the library declares it, not when the workflow below notices.
             var reported = ReportDisconnectionAsync(connection);
-            switch (await RunTransfersAsync(connection, stopping))
+            var outcome = await IdleAsync(connection, stopping) ?? await RunTransfersAsync(connection, stopping);
+            switch (outcome)
             {
                 case WorkOutcome.Lost:
                     await reported;
@@ -111,6 +113,20 @@ internal sealed class PeerConnector(PeerConnectRequest request, TetherConnection
         var disconnection = await connection.Disconnected;
         _events.Disconnected(disconnection, connection);
         return disconnection;
+    }
+
+    /// <summary>Keeps the connection idle for the requested delay; returns an outcome only when that ended the work.</summary>
+    private async Task<WorkOutcome?> IdleAsync(TetherConnection connection, CancellationToken stopping)
+    {
+        if (request.Delay <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        await Task.WhenAny(Task.Delay(request.Delay, stopping), connection.Disconnected);
+        return connection.Disconnected.IsCompleted ? WorkOutcome.Lost
+            : stopping.IsCancellationRequested ? WorkOutcome.Interrupted
+            : null;
     }
 
     private async Task<WorkOutcome> RunTransfersAsync(TetherConnection connection, CancellationToken stopping)

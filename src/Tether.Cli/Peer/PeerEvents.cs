@@ -36,10 +36,15 @@ internal sealed class PeerEvents(JsonLinesWriter output, long? connectionId = nu
 
     /// <summary>A connection completed its handshake.</summary>
     /// <param name="connection">The connection.</param>
-    public void Connected(TetherConnection connection) => Emit("connected", w =>
+    public void Connected(TetherConnection connection) => Connected(connection.RemoteEndPoint, connection.LocalEndPoint);
+
+    /// <summary>A lab contender's connection is up.</summary>
+    /// <param name="peer">The remote end.</param>
+    /// <param name="local">The local end.</param>
+    public void Connected(EndPoint? peer, EndPoint? local) => Emit("connected", w =>
     {
-        w.WriteString("peer", connection.RemoteEndPoint?.ToString());
-        w.WriteString("local", connection.LocalEndPoint?.ToString());
+        w.WriteString("peer", peer?.ToString());
+        w.WriteString("local", local?.ToString());
     });
 
     /// <summary>A connection ended.</summary>
@@ -57,6 +62,10 @@ internal sealed class PeerEvents(JsonLinesWriter output, long? connectionId = nu
             JsonLinesWriter.WriteSeconds(w, "srtt_s", srtt.TotalSeconds, decimals: 6);
         }
     });
+
+    /// <summary>A connection of a lab contender that is not Tether ended (only the reason is known).</summary>
+    /// <param name="reason">The snake_case reason, in the library's vocabulary.</param>
+    public void Disconnected(string reason) => Emit("disconnected", w => w.WriteString("reason", reason));
 
     /// <summary>Progress of a transfer.</summary>
     /// <param name="direction">upload or download.</param>
@@ -78,6 +87,26 @@ internal sealed class PeerEvents(JsonLinesWriter output, long? connectionId = nu
         w.WriteString("direction", direction);
         w.WriteNumber("bytes", bytes);
         w.WriteString("sha256", sha256);
+    });
+
+    /// <summary>A lab contender's transfer arrived whole; <paramref name="intact"/> says whether its hash matched.</summary>
+    /// <param name="direction">upload or download.</param>
+    /// <param name="bytes">Payload length.</param>
+    /// <param name="intact">Whether the receiver's SHA-256 equals the sender's; null on the side that cannot tell.</param>
+    /// <param name="longestSilence">On the receiving side, the longest gap between two reads of the payload (seconds); else null.</param>
+    public void Completed(string direction, long bytes, bool? intact, double? longestSilence) => Emit("completed", w =>
+    {
+        w.WriteString("direction", direction);
+        w.WriteNumber("bytes", bytes);
+        if (intact is { } i)
+        {
+            w.WriteBoolean("intact", i);
+        }
+
+        if (longestSilence is { } s)
+        {
+            JsonLinesWriter.WriteSeconds(w, "longest_silence_s", s);
+        }
     });
 
     /// <summary>A transfer completed and was verified.</summary>

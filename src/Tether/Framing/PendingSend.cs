@@ -35,6 +35,12 @@ internal sealed class PendingSend : IValueTaskSource
 
     public CancellationToken CancellationToken { get; private set; }
 
+    /// <summary>
+    /// For a detached send: what to release when the piece is done with. Nobody awaits such a piece; it goes back to
+    /// the pool as soon as it completes.
+    /// </summary>
+    public IDisposable? Owner { get; set; }
+
     /// <summary>Prepares the piece. Cancellable pieces are never pooled: a late cancellation callback must not touch a reused object.</summary>
     public void Initialize(PendingSendPool pool, TetherChannel channel, ReadOnlySequence<byte> data, bool endOfMessage, CancellationToken cancellationToken)
     {
@@ -70,6 +76,17 @@ internal sealed class PendingSend : IValueTaskSource
         }
 
         _cancellation.Unregister();
+        if (Owner is { } owner)
+        {
+            // Detached: nobody awaits this piece, so it is recycled here, once the writer is done with it.
+            Owner = null;
+            owner.Dispose();
+            Data = default;
+            Channel = null!;
+            _pool?.Return(this);
+            return true;
+        }
+
         if (error is null)
         {
             _core.SetResult(true);

@@ -41,6 +41,7 @@ public sealed partial class TetherChannel
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The message (dispose it), or null at the end of the channel.</returns>
     /// <exception cref="ConnectionLostException">The connection was lost before the channel ended.</exception>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<TetherMessage?> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         BeginReceive();

@@ -142,6 +142,52 @@ public sealed partial class TetherChannel : IAsyncDisposable
         DiscardInbound();
     }
 
+    /// <summary>
+    /// Sends one whole message without a task to await: <paramref name="owner"/> (the buffer holding it) is disposed
+    /// when the send is done, successfully or not. Failures are the connection's to report.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The message is larger than the peer accepts (owner disposed).</exception>
+    internal void Post(ReadOnlyMemory<byte> message, IDisposable owner)
+    {
+        var limit = _connection.PeerMaxMessageSize;
+        if (message.Length > limit)
+        {
+            owner.Dispose();
+            throw new ArgumentOutOfRangeException(nameof(message), message.Length, $"The peer accepts messages up to {limit} bytes.");
+        }
+
+        if (!_messageLock.Wait(0, CancellationToken.None))
+        {
+            _ = PostAfterLockAsync(message, owner);
+            return;
+        }
+
+        try
+        {
+            _connection.EnqueueDetachedSend(this, message, owner);
+        }
+        finally
+        {
+            _messageLock.Release();
+        }
+    }
+
+    private async Task PostAfterLockAsync(ReadOnlyMemory<byte> message, IDisposable owner)
+    {
+        try
+        {
+            await SendAfterLockAsync(new ReadOnlySequence<byte>(message), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // As for any detached send, a failure shows as the connection's end.
+        }
+        finally
+        {
+            owner.Dispose();
+        }
+    }
+
     private async ValueTask SendAfterLockAsync(ReadOnlySequence<byte> message, CancellationToken cancellationToken)
     {
         ValueTask send;

@@ -45,7 +45,24 @@ public sealed partial class TetherConnection
 
         var pending = cancellationToken.CanBeCanceled ? new PendingSend() : _sendPool.Rent();
         pending.Initialize(_sendPool, channel, data, endOfMessage, cancellationToken);
+        Enqueue(channel, pending, cancellationToken);
+        return pending.AsValueTask();
+    }
 
+    /// <summary>
+    /// Queues a whole message nobody will await: <paramref name="owner"/> is disposed once the bytes are written or
+    /// the send failed. Used by layers above that send many small messages and only need their buffers back.
+    /// </summary>
+    internal void EnqueueDetachedSend(TetherChannel channel, ReadOnlyMemory<byte> message, IDisposable owner)
+    {
+        var pending = _sendPool.Rent();
+        pending.Owner = owner;
+        pending.Initialize(_sendPool, channel, new ReadOnlySequence<byte>(message), endOfMessage: true, CancellationToken.None);
+        Enqueue(channel, pending, CancellationToken.None);
+    }
+
+    private void Enqueue(TetherChannel channel, PendingSend pending, CancellationToken cancellationToken)
+    {
         // Register before queueing: a cancellation that lands first just withdraws the piece, and no callback can
         // outlive the piece's completion.
         pending.RegisterCancellation(static state => ((PendingSend)state!).Channel.Connection.OnSendCanceled((PendingSend)state), cancellationToken);
@@ -53,7 +70,7 @@ public sealed partial class TetherConnection
         {
             if (pending.Withdrawn)
             {
-                return pending.AsValueTask();
+                return;
             }
 
             Exception? refused = _disconnection is { } d ? new ConnectionLostException(d)
@@ -63,7 +80,7 @@ public sealed partial class TetherConnection
             if (refused is not null)
             {
                 pending.TryComplete(refused);
-                return pending.AsValueTask();
+                return;
             }
 
             channel.SendQueue.Enqueue(pending);
@@ -71,7 +88,6 @@ public sealed partial class TetherConnection
         }
 
         _writeSignal.Set();
-        return pending.AsValueTask();
     }
 
     /// <summary>A stream send failed midway: drop what is queued on the channel and abort its open message.</summary>

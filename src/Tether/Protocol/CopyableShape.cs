@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Linq.Expressions;
 using System.Reflection;
+using System.Text;
 
 namespace Tether.Protocol;
 
@@ -13,8 +15,10 @@ internal sealed class CopyableShape
         DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.PublicConstructors;
 
     private readonly Dictionary<string, CopyableMember> _byName;
-    private readonly ConstructorInfo? _constructor;
+    private readonly Dictionary<string, CopyableMember>.AlternateLookup<ReadOnlySpan<char>> _byChars;
+    private readonly ConstructorInvoker? _constructor;
     private readonly CopyableMember[] _constructorMembers;
+    private readonly CopyableMember[] _setAfterConstruction;
 
     public CopyableShape([DynamicallyAccessedMembers(NeededMembers)] Type type, string name)
     {
@@ -30,13 +34,13 @@ internal sealed class CopyableShape
         {
             if (property.GetMethod is { IsPublic: true } && property.GetIndexParameters().Length == 0)
             {
-                candidates.Add(new CopyableMember(property.Name, property.PropertyType, property.GetValue, property.SetMethod is not null ? property.SetValue : null));
+                candidates.Add(new CopyableMember(property.Name, property.PropertyType, Accessors.Getter(type, property), property.SetMethod is null ? null : Accessors.Setter(type, property)));
             }
         }
 
         foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Instance))
         {
-            candidates.Add(new CopyableMember(field.Name, field.FieldType, field.GetValue, field.IsInitOnly ? null : field.SetValue));
+            candidates.Add(new CopyableMember(field.Name, field.FieldType, Accessors.Getter(type, field), field.IsInitOnly ? null : Accessors.Setter(type, field)));
         }
 
         var byName = candidates.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
@@ -47,16 +51,20 @@ internal sealed class CopyableShape
         else
         {
             // The public constructor with the most parameters that all name members: a record's primary constructor.
-            _constructor = type.GetConstructors()
+            var constructor = type.GetConstructors()
                 .Where(c => c.GetParameters().All(p => p.Name is not null && byName.ContainsKey(p.Name)))
                 .MaxBy(c => c.GetParameters().Length)
                 ?? throw new ArgumentException($"{type} cannot be a copyable: it needs a public parameterless constructor or one whose parameters are named like its properties.", nameof(type));
-            _constructorMembers = [.. _constructor.GetParameters().Select(p => byName[p.Name!])];
+            _constructor = ConstructorInvoker.Create(constructor);
+            _constructorMembers = [.. constructor.GetParameters().Select(p => byName[p.Name!])];
         }
 
         // State is what can be put back: settable members and constructor parameters. Computed properties stay home.
-        Members = [.. candidates.Where(m => m.Set is not null || _constructorMembers.Contains(m))];
+        Members = [.. candidates.Where(m => m.Set is not null || _constructorMembers.Contains(m)).Select((m, i) => m with { Index = i })];
         _byName = Members.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
+        _byChars = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
+        _constructorMembers = [.. _constructorMembers.Select(m => _byName[m.Name])];
+        _setAfterConstruction = [.. Members.Where(m => !_constructorMembers.Contains(m))];
     }
 
     public string Name { get; }
@@ -69,27 +77,46 @@ internal sealed class CopyableShape
     /// <summary>True when an instance exists before its members are read, so cycles through it can be rebuilt.</summary>
     public bool CreatedBeforeMembers => _constructor is null;
 
-    public bool TryGetMember(string name, [NotNullWhen(true)] out CopyableMember? member) => _byName.TryGetValue(name, out member);
+    /// <summary>Finds a member by its name as read off the wire (UTF-8), without making a string of it.</summary>
+    public bool TryGetMember(ReadOnlySpan<byte> utf8Name, [NotNullWhen(true)] out CopyableMember? member)
+    {
+        Span<char> chars = stackalloc char[128];
+        return utf8Name.Length <= chars.Length
+            ? _byChars.TryGetValue(chars[..Encoding.UTF8.GetChars(utf8Name, chars)], out member)
+            : _byName.TryGetValue(Encoding.UTF8.GetString(utf8Name), out member);
+    }
 
     /// <summary>Creates an empty instance (only when <see cref="CreatedBeforeMembers"/>).</summary>
     public object CreateEmpty() => Activator.CreateInstance(Type)!;
 
+    /// <summary>A slot array for <see cref="Construct"/>, one per member, each <see cref="Missing"/> until read.</summary>
+    public object?[] NewValues()
+    {
+        var values = new object?[Members.Count];
+        Array.Fill(values, Missing);
+        return values;
+    }
+
+    /// <summary>Marks a member the sender did not send.</summary>
+    public static object Missing { get; } = new();
+
     /// <summary>Creates an instance from member values read off the wire (missing ones are the type's defaults).</summary>
-    public object Construct(Dictionary<CopyableMember, object?> values)
+    public object Construct(object?[] values)
     {
         var arguments = new object?[_constructorMembers.Length];
         for (var i = 0; i < arguments.Length; i++)
         {
             var member = _constructorMembers[i];
-            arguments[i] = values.TryGetValue(member, out var value) ? value : DefaultOf(member.Type);
+            var value = values[member.Index];
+            arguments[i] = ReferenceEquals(value, Missing) ? DefaultOf(member.Type) : value;
         }
 
-        var instance = _constructor!.Invoke(arguments);
-        foreach (var (member, value) in values)
+        var instance = _constructor!.Invoke(arguments.AsSpan());
+        foreach (var member in _setAfterConstruction)
         {
-            if (!_constructorMembers.Contains(member))
+            if (!ReferenceEquals(values[member.Index], Missing))
             {
-                member.Set!(instance, value);
+                member.Set!(instance, values[member.Index]);
             }
         }
 
@@ -100,4 +127,39 @@ internal sealed class CopyableShape
 }
 
 /// <summary>One member of a copyable.</summary>
-internal sealed record CopyableMember(string Name, Type Type, Func<object?, object?> Get, Action<object?, object?>? Set);
+internal sealed record CopyableMember(string Name, Type Type, Func<object, object?> Get, Action<object, object?>? Set)
+{
+    /// <summary>The name as UTF-8, written as it is.</summary>
+    public byte[] Utf8Name { get; } = Encoding.UTF8.GetBytes(Name);
+
+    /// <summary>Position in <see cref="CopyableShape.Members"/>.</summary>
+    public int Index { get; init; }
+}
+
+/// <summary>Compiled member access: reflection's GetValue/SetValue cost more than the rest of serializing a small object.</summary>
+internal static class Accessors
+{
+    public static Func<object, object?> Getter(Type owner, MemberInfo member)
+    {
+        var instance = Expression.Parameter(typeof(object));
+        var read = Expression.MakeMemberAccess(Expression.Convert(instance, owner), member);
+        return Expression.Lambda<Func<object, object?>>(Expression.Convert(read, typeof(object)), instance).Compile();
+    }
+
+    public static Action<object, object?> Setter(Type owner, MemberInfo member)
+    {
+        if (owner.IsValueType)
+        {
+            // A compiled setter would write into an unboxed copy; reflection writes into the box itself.
+            return member is PropertyInfo p ? p.SetValue : ((FieldInfo)member).SetValue;
+        }
+
+        var instance = Expression.Parameter(typeof(object));
+        var value = Expression.Parameter(typeof(object));
+        var target = Expression.Convert(instance, owner);
+        Expression write = member is PropertyInfo property
+            ? Expression.Call(target, property.SetMethod!, Expression.Convert(value, property.PropertyType))
+            : Expression.Assign(Expression.Field(target, (FieldInfo)member), Expression.Convert(value, ((FieldInfo)member).FieldType));
+        return Expression.Lambda<Action<object, object?>>(write, instance, value).Compile();
+    }
+}

@@ -30,6 +30,13 @@ internal sealed class ValueReader
         _limits = limits;
     }
 
+    /// <summary>Forgets the previous message's objects.</summary>
+    public void Reset()
+    {
+        _objects?.Clear();
+        _depth = 0;
+    }
+
     /// <summary>Reads one value as a <paramref name="target"/>.</summary>
     /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
     public object? Read(ref MessagePackReader reader, Type target)
@@ -163,8 +170,7 @@ internal sealed class ValueReader
             Remember(instance);
             for (var i = 0; i < count; i++)
             {
-                var field = reader.ReadString() ?? string.Empty;
-                if (shape.TryGetMember(field, out var member))
+                if (TryReadMember(ref reader, shape, out var member))
                 {
                     member.Set!(instance, Read(ref reader, member.Type));
                 }
@@ -178,13 +184,12 @@ internal sealed class ValueReader
         }
 
         var index = Remember(UnderConstruction);
-        var values = new Dictionary<CopyableMember, object?>();
+        var values = shape.NewValues();
         for (var i = 0; i < count; i++)
         {
-            var field = reader.ReadString() ?? string.Empty;
-            if (shape.TryGetMember(field, out var member))
+            if (TryReadMember(ref reader, shape, out var member))
             {
-                values[member] = Read(ref reader, member.Type);
+                values[member.Index] = Read(ref reader, member.Type);
             }
             else
             {
@@ -195,6 +200,18 @@ internal sealed class ValueReader
         var built = shape.Construct(values);
         _objects![index] = built;
         return built;
+    }
+
+    private static bool TryReadMember(ref MessagePackReader reader, CopyableShape shape, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CopyableMember? member)
+    {
+        var peek = reader.CreatePeekReader();
+        if (peek.TryReadStringSpan(out var name))
+        {
+            reader = peek;
+            return shape.TryGetMember(name, out member);
+        }
+
+        return shape.TryGetMember(System.Text.Encoding.UTF8.GetBytes(reader.ReadString() ?? string.Empty), out member);
     }
 
     private object ReadExtension(ref MessagePackReader reader, Type target)

@@ -25,6 +25,14 @@ internal sealed class ValueWriter
         _maxDepth = maxDepth;
     }
 
+    /// <summary>Forgets the previous message's objects: indices start again at 0.</summary>
+    public void Reset()
+    {
+        _seen?.Clear();
+        _nextIndex = 0;
+        _depth = 0;
+    }
+
     /// <summary>Writes one value.</summary>
     /// <exception cref="TetherSerializationException">The value (or something inside it) cannot be sent.</exception>
     public void Write(ref MessagePackWriter writer, object? value)
@@ -155,6 +163,8 @@ internal sealed class ValueWriter
                 Write(ref writer, entries.Key);
                 Write(ref writer, entries.Value);
             }
+
+            (entries as IDisposable)?.Dispose();
         }
         else if (value is ICollection collection)
         {
@@ -183,7 +193,7 @@ internal sealed class ValueWriter
         writer.WriteMapHeader(shape.Members.Count);
         foreach (var member in shape.Members)
         {
-            writer.Write(member.Name);
+            writer.WriteString(member.Utf8Name);
             Write(ref writer, member.Get(value));
         }
     }

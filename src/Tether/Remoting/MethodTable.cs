@@ -16,6 +16,7 @@ internal sealed class MethodTable
     private static readonly ConcurrentDictionary<Type, MethodTable> Replicas = new();
 
     private readonly Dictionary<string, RemoteMethod[]> _byName;
+    private readonly Dictionary<string, RemoteMethod[]>.AlternateLookup<ReadOnlySpan<char>> _byChars;
 
     private MethodTable(Type type, IEnumerable<(MethodInfo Method, string Name)> methods)
     {
@@ -23,6 +24,7 @@ internal sealed class MethodTable
         _byName = methods
             .GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => g.Select(m => new RemoteMethod(m.Method, m.Name)).ToArray(), StringComparer.OrdinalIgnoreCase);
+        _byChars = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public Type Type { get; }
@@ -37,16 +39,36 @@ internal sealed class MethodTable
         ?? (method.Name.EndsWith("Async", StringComparison.Ordinal) && method.Name.Length > 5 ? method.Name[..^5] : method.Name);
 
     /// <summary>Finds the method <paramref name="name"/> taking <paramref name="argumentCount"/> arguments.</summary>
-    public bool TryFind(string name, int argumentCount, [NotNullWhen(true)] out RemoteMethod? method, out string? refusal)
+    public bool TryFind(string name, int argumentCount, [NotNullWhen(true)] out RemoteMethod? method, out string? refusal) =>
+        TryFind(name.AsSpan(), argumentCount, out method, out refusal);
+
+    /// <summary>Finds a method by its name as read off the wire (UTF-8), without making a string of it.</summary>
+    public bool TryFind(ReadOnlySpan<byte> utf8Name, int argumentCount, [NotNullWhen(true)] out RemoteMethod? method, out string? refusal)
+    {
+        Span<char> chars = stackalloc char[128];
+        return utf8Name.Length <= chars.Length
+            ? TryFind(chars[..System.Text.Encoding.UTF8.GetChars(utf8Name, chars)], argumentCount, out method, out refusal)
+            : TryFind(System.Text.Encoding.UTF8.GetString(utf8Name), argumentCount, out method, out refusal);
+    }
+
+    private bool TryFind(ReadOnlySpan<char> name, int argumentCount, [NotNullWhen(true)] out RemoteMethod? method, out string? refusal)
     {
         method = null;
-        if (!_byName.TryGetValue(name, out var overloads))
+        if (!_byChars.TryGetValue(name, out var overloads))
         {
             refusal = $"{Type.Name} has no remote method '{name}'";
             return false;
         }
 
-        method = overloads.FirstOrDefault(m => m.Accepts(argumentCount));
+        foreach (var overload in overloads)
+        {
+            if (overload.Accepts(argumentCount))
+            {
+                method = overload;
+                break;
+            }
+        }
+
         refusal = method is null ? $"{Type.Name}.{name} takes {string.Join(" or ", overloads.Select(o => o.WireParameterTypes.Length))} arguments, not {argumentCount}" : null;
         return method is not null;
     }

@@ -1,43 +1,39 @@
 namespace Tether.Remoting;
 
 /// <summary>A call waiting for its answer; the result is read straight into the type the caller asked for.</summary>
-internal abstract class PendingCall
+internal interface IPendingCall
+{
+    Type ResultType { get; }
+
+    void Complete(object? value);
+
+    void Fail(Exception error);
+
+    void Cancel(CancellationToken token);
+}
+
+/// <summary>The call and its task in one object (the caller's <see cref="Task{TResult}"/> is the only other allocation).</summary>
+internal sealed class PendingCall<T>() : TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously), IPendingCall
 {
     public CancellationTokenRegistration Registration { get; set; }
 
-    public abstract Type ResultType { get; }
+    public Type ResultType => typeof(T);
 
-    public abstract void TrySetResult(object? value);
-
-    public abstract void TrySetException(Exception error);
-
-    public abstract void TrySetCanceled(CancellationToken token);
-}
-
-/// <inheritdoc />
-internal sealed class PendingCall<T> : PendingCall
-{
-    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public Task<T> Task => _completion.Task;
-
-    public override Type ResultType => typeof(T);
-
-    public override void TrySetResult(object? value)
+    public void Complete(object? value)
     {
         Registration.Dispose();
-        _completion.TrySetResult((T)value!);
+        TrySetResult((T)value!);
     }
 
-    public override void TrySetException(Exception error)
+    public void Fail(Exception error)
     {
         Registration.Dispose();
-        _completion.TrySetException(error);
+        TrySetException(error);
     }
 
-    public override void TrySetCanceled(CancellationToken token)
+    public void Cancel(CancellationToken token)
     {
         Registration.Dispose();
-        _completion.TrySetCanceled(token);
+        TrySetCanceled(token);
     }
 }

@@ -8,14 +8,14 @@ namespace Tether.Remoting;
 /// </summary>
 internal sealed class RemoteMethod
 {
-    private readonly MethodInfo _method;
+    private readonly MethodInvoker _invoker;
     private readonly ParameterInfo[] _parameters;
     private readonly int[] _wireToParameter;
     private readonly Func<object?, ValueTask<object?>> _awaitResult;
 
     public RemoteMethod(MethodInfo method, string wireName)
     {
-        _method = method;
+        _invoker = MethodInvoker.Create(method);
         WireName = wireName;
         _parameters = method.GetParameters();
         _wireToParameter = [.. _parameters.Where(p => !IsSupplied(p.ParameterType)).Select(p => p.Position)];
@@ -23,7 +23,10 @@ internal sealed class RemoteMethod
         RequiredWireParameters = _wireToParameter.Count(i => !_parameters[i].HasDefaultValue);
         TakesCancellation = _parameters.Any(p => p.ParameterType == typeof(CancellationToken));
         _awaitResult = ResultAwaiter.For(method.ReturnType);
+        _wireArgumentsAreAll = _wireToParameter.Length == _parameters.Length;
     }
+
+    private readonly bool _wireArgumentsAreAll;
 
     public string WireName { get; }
 
@@ -42,24 +45,33 @@ internal sealed class RemoteMethod
     /// <exception cref="TargetInvocationException">Never: the method's own exception is what the task or call throws.</exception>
     public ValueTask<object?> InvokeAsync(object target, object?[] wireArguments, TetherSession session, CancellationToken cancellationToken)
     {
-        var arguments = new object?[_parameters.Length];
-        for (var i = 0; i < _parameters.Length; i++)
+        object?[] arguments;
+        if (_wireArgumentsAreAll && wireArguments.Length == _parameters.Length)
         {
-            var type = _parameters[i].ParameterType;
-            arguments[i] = type == typeof(CancellationToken) ? cancellationToken
-                : type == typeof(TetherSession) ? session
-                : _parameters[i].HasDefaultValue ? _parameters[i].DefaultValue : null;
+            arguments = wireArguments; // the common case: nothing to inject or default, no second array
         }
-
-        for (var i = 0; i < wireArguments.Length; i++)
+        else
         {
-            arguments[_wireToParameter[i]] = wireArguments[i];
+            arguments = new object?[_parameters.Length];
+            for (var i = 0; i < _parameters.Length; i++)
+            {
+                var type = _parameters[i].ParameterType;
+                arguments[i] = type == typeof(CancellationToken) ? cancellationToken
+                    : type == typeof(TetherSession) ? session
+                    : _parameters[i].HasDefaultValue ? _parameters[i].DefaultValue : null;
+            }
+
+            for (var i = 0; i < wireArguments.Length; i++)
+            {
+                arguments[_wireToParameter[i]] = wireArguments[i];
+            }
         }
 
         object? returned;
         try
         {
-            returned = _method.Invoke(target, BindingFlags.DoNotWrapExceptions, binder: null, arguments, culture: null);
+            // MethodInvoker does not wrap the method's own exceptions in TargetInvocationException.
+            returned = _invoker.Invoke(target, new Span<object?>(arguments));
         }
         catch (Exception e)
         {

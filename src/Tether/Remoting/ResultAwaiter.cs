@@ -7,6 +7,7 @@ namespace Tether.Remoting;
 internal static class ResultAwaiter
 {
     private static readonly ConcurrentDictionary<Type, Func<Task, object?>> TaskResults = new();
+    private static readonly MethodInfo ResultOfTask = typeof(ResultAwaiter).GetMethod(nameof(ResultOfTaskCore), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo AsTaskOfValueTask = typeof(ResultAwaiter).GetMethod(nameof(ValueTaskToTask), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     public static Func<object?, ValueTask<object?>> For(Type returnType)
@@ -44,10 +45,9 @@ internal static class ResultAwaiter
     }
 
     private static Func<Task, object?> ResultOf(Type taskType) => TaskResults.GetOrAdd(taskType, static type =>
-    {
-        var property = type.GetProperty(nameof(Task<int>.Result))!;
-        return task => property.GetValue(task);
-    });
+        ResultOfTask.MakeGenericMethod(type.GetGenericArguments()).CreateDelegate<Func<Task, object?>>());
+
+    private static object? ResultOfTaskCore<T>(Task task) => ((Task<T>)task).Result;
 
     private static Task<T> ValueTaskToTask<T>(object valueTask) => ((ValueTask<T>)valueTask).AsTask();
 }

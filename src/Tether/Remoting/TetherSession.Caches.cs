@@ -61,7 +61,7 @@ public sealed partial class TetherSession
     {
         try
         {
-            return SendMessage((observer.CacheId, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CacheId, string Method, object?[] Arguments) update) =>
+            SendMessage((observer.CacheId, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CacheId, string Method, object?[] Arguments) update) =>
             {
                 writer.WriteArrayHeader(4);
                 writer.Write((byte)MessageKind.CacheUpdate);
@@ -69,6 +69,7 @@ public sealed partial class TetherSession
                 writer.Write(update.Method);
                 values.WriteArray(ref writer, update.Arguments);
             });
+            return Task.CompletedTask;
         }
         catch (Exception e)
         {

@@ -6,7 +6,7 @@ namespace Tether.Remoting;
 /// <summary>Calls this side makes: each waits in the pending table until exactly one of answer, error, cancel or loss settles it.</summary>
 public sealed partial class TetherSession
 {
-    private readonly Dictionary<uint, PendingCall> _pending = [];
+    private readonly Dictionary<uint, IPendingCall> _pending = [];
     private uint _lastCallId;
 
     internal Task<T> CallAsync<T>(uint target, string method, object?[] arguments, CancellationToken cancellationToken)
@@ -40,10 +40,9 @@ public sealed partial class TetherSession
             RemotingCounters.OutstandingCalls.Add(1);
         }
 
-        Task sent;
         try
         {
-            sent = SendMessage((callId, target, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, uint Target, string Method, object?[] Arguments) call) =>
+            SendMessage((callId, target, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, uint Target, string Method, object?[] Arguments) call) =>
             {
                 writer.WriteArrayHeader(5);
                 writer.Write((byte)MessageKind.Call);
@@ -55,29 +54,8 @@ public sealed partial class TetherSession
         }
         catch (Exception e)
         {
-            Settle(callId)?.TrySetException(e);
+            Settle(callId)?.Fail(e);
             return call.Task;
-        }
-
-        if (!sent.IsCompleted)
-        {
-            _ = sent.ContinueWith(
-                static (t, state) =>
-                {
-                    var (session, id) = ((TetherSession, uint))state!;
-                    if (t.Exception?.InnerException is { } error and not ConnectionLostException)
-                    {
-                        session.Settle(id)?.TrySetException(error);
-                    }
-                },
-                (this, callId),
-                CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-        }
-        else if (sent.Exception?.InnerException is { } failed and not ConnectionLostException)
-        {
-            Settle(callId)?.TrySetException(failed);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -99,7 +77,7 @@ public sealed partial class TetherSession
     }
 
     /// <summary>Takes a call out of the pending table; only the one who gets it may complete it.</summary>
-    private PendingCall? Settle(uint callId)
+    private IPendingCall? Settle(uint callId)
     {
         lock (_gate)
         {
@@ -120,7 +98,7 @@ public sealed partial class TetherSession
             return;
         }
 
-        call.TrySetCanceled(token);
+        call.Cancel(token);
         Post(callId, static (ref MessagePackWriter writer, ValueWriter _, uint id) =>
         {
             writer.WriteArrayHeader(2);
@@ -144,12 +122,12 @@ public sealed partial class TetherSession
                 return;
             }
 
-            call.TrySetResult(result);
+            call.Complete(result);
         }
         catch (TetherSerializationException e)
         {
             ReleaseMessageReplicas();
-            call?.TrySetException(e);
+            call?.Fail(e);
         }
     }
 
@@ -159,6 +137,6 @@ public sealed partial class TetherSession
         var type = reader.ReadString() ?? "Unknown";
         var message = reader.ReadString() ?? string.Empty;
         var detail = reader.TryReadNil() ? null : reader.ReadString();
-        call?.TrySetException(new RemoteCallException(type, message, detail));
+        call?.Fail(new RemoteCallException(type, message, detail));
     }
 }

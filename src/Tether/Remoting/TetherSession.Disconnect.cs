@@ -44,7 +44,7 @@ public sealed partial class TetherSession
 
     private void OnDisconnected(Disconnection disconnection)
     {
-        PendingCall[] calls;
+        IPendingCall[] calls;
         CancellationTokenSource?[] running;
         CacheObserver[] observers;
         Action<Disconnection>[] notifiers;
@@ -70,7 +70,7 @@ public sealed partial class TetherSession
 
         foreach (var call in calls)
         {
-            call.TrySetException(new ConnectionLostException(disconnection));
+            call.Fail(new ConnectionLostException(disconnection));
         }
 
         foreach (var cancellation in running)

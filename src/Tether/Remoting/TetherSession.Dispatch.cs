@@ -16,7 +16,7 @@ public sealed partial class TetherSession
     {
         var callId = reader.ReadUInt32();
         var target = reader.ReadUInt32();
-        var name = reader.ReadString() ?? string.Empty;
+        var name = ReadName(ref reader);
         if (!TryGetExport(target, out var export))
         {
             Refuse(callId, "Tether.NoSuchObject", $"No object #{target} is exported on this connection (released, or never sent).");
@@ -44,7 +44,7 @@ public sealed partial class TetherSession
         catch (TetherSerializationException e)
         {
             ReleaseMessageReplicas();
-            Refuse(callId, typeof(TetherSerializationException).FullName!, $"Arguments for '{name}' could not be read: {e.Message}");
+            Refuse(callId, typeof(TetherSerializationException).FullName!, $"Arguments for '{System.Text.Encoding.UTF8.GetString(name)}' could not be read: {e.Message}");
             return;
         }
 
@@ -79,6 +79,19 @@ public sealed partial class TetherSession
         {
             _ = FinishWhenDoneAsync(callId, running);
         }
+    }
+
+    /// <summary>The method name as UTF-8 bytes in the message (copied only in the rare case it spans two segments).</summary>
+    private static ReadOnlySpan<byte> ReadName(ref MessagePackReader reader)
+    {
+        var peek = reader.CreatePeekReader();
+        if (peek.TryReadStringSpan(out var span))
+        {
+            reader = peek;
+            return span;
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(reader.ReadString() ?? string.Empty);
     }
 
     private async Task FinishWhenDoneAsync(uint callId, ValueTask<object?> running)
@@ -126,7 +139,7 @@ public sealed partial class TetherSession
     {
         try
         {
-            _ = SendMessage((callId, result), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, object? Result) answer) =>
+            SendMessage((callId, result), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, object? Result) answer) =>
             {
                 writer.WriteArrayHeader(3);
                 writer.Write((byte)MessageKind.Answer);

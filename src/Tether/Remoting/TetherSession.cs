@@ -23,6 +23,8 @@ public sealed partial class TetherSession : IAsyncDisposable
     private readonly TetherChannel _channel;
     private readonly RemotingOptions _options;
     private readonly ILogger _logger;
+    private readonly ValueWriter _valueWriter; // used under _sendGate
+    private readonly ValueReader _valueReader; // used by the receive loop only
 
     // _gate guards the tables; _sendGate makes "serialize, then queue" one step so messages reach the wire in the order
     // their contents were decided (a replica's first appearance before anything naming it). Order: _sendGate, then _gate.
@@ -38,6 +40,8 @@ public sealed partial class TetherSession : IAsyncDisposable
         _channel = connection.DefaultChannel;
         _options = options;
         _logger = connection.Options.LoggerFactory?.CreateLogger<TetherSession>() ?? NullLogger<TetherSession>.Instance;
+        _valueWriter = new ValueWriter(options.Types, this, options.Limits.MaxDepth);
+        _valueReader = new ValueReader(options.Types, this, options.Limits);
         if (root is not null)
         {
             ExportRoot(root);
@@ -211,19 +215,24 @@ public sealed partial class TetherSession : IAsyncDisposable
         _ => throw new RemotingProtocolException($"unknown remoting message kind {(byte)kind}"),
     };
 
+    /// <summary>The receive loop's reader, reset for the next message.</summary>
     private ValueReader NewValueReader()
     {
         _messageReplicas.Clear();
-        return new ValueReader(_options.Types, this, _options.Limits);
+        _valueReader.Reset();
+        return _valueReader;
     }
 
-    /// <summary>Serializes a message and queues it, in one step under the send lock; the task completes when it was written.</summary>
+    /// <summary>
+    /// Serializes a message and queues it, in one step under the send lock. Nothing awaits the write: the buffer goes
+    /// back to the pool when the framing layer is done with it, and a failed write ends the connection, whose end
+    /// settles every call.
+    /// </summary>
     /// <exception cref="TetherSerializationException">A value in it cannot be sent (nothing was queued, nothing leaked).</exception>
     /// <exception cref="ConnectionLostException">The connection is gone.</exception>
-    private Task SendMessage<TState>(in TState state, MessageBody<TState> body)
+    private void SendMessage<TState>(in TState state, MessageBody<TState> body)
     {
         var buffer = new PooledBufferWriter();
-        ValueTask send;
         try
         {
             lock (_sendGate)
@@ -238,7 +247,8 @@ public sealed partial class TetherSession : IAsyncDisposable
                 try
                 {
                     var writer = new MessagePackWriter(buffer);
-                    body(ref writer, new ValueWriter(_options.Types, this, _options.Limits.MaxDepth), state);
+                    _valueWriter.Reset();
+                    body(ref writer, _valueWriter, state);
                     writer.Flush();
                 }
                 catch
@@ -247,7 +257,7 @@ public sealed partial class TetherSession : IAsyncDisposable
                     throw;
                 }
 
-                send = _channel.SendAsync(buffer.WrittenMemory);
+                _channel.Post(buffer.WrittenMemory, buffer);
             }
         }
         catch
@@ -255,34 +265,14 @@ public sealed partial class TetherSession : IAsyncDisposable
             buffer.Dispose();
             throw;
         }
-
-        if (send.IsCompletedSuccessfully)
-        {
-            buffer.Dispose();
-            return Task.CompletedTask;
-        }
-
-        return AwaitSendAsync(send, buffer);
     }
 
-    private static async Task AwaitSendAsync(ValueTask send, PooledBufferWriter buffer)
-    {
-        try
-        {
-            await send.ConfigureAwait(false);
-        }
-        finally
-        {
-            buffer.Dispose();
-        }
-    }
-
-    /// <summary>Sends a message nobody waits for (answers, cancels, decrefs); a lost connection is handled elsewhere.</summary>
+    /// <summary>Sends a message whose loss with the connection needs no report (answers, cancels, decrefs).</summary>
     private void Post<TState>(in TState state, MessageBody<TState> body)
     {
         try
         {
-            _ = SendMessage(state, body).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            SendMessage(state, body);
         }
         catch (ConnectionLostException)
         {

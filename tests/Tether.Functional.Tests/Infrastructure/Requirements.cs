@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Tether.Functional.Tests.Infrastructure;
 
 /// <summary>
@@ -14,25 +12,7 @@ public static class Requirements
         string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>True when running on Linux with an effective user id of 0.</summary>
-    public static bool IsLinuxRoot
-    {
-        get
-        {
-            if (!OperatingSystem.IsLinux())
-            {
-                return false;
-            }
-
-            try
-            {
-                return NativeMethods.geteuid() == 0;
-            }
-            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-            {
-                return string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
-            }
-        }
-    }
+    public static bool IsLinuxRoot => HostEnvironment.IsLinuxRoot;
 
     /// <summary>
     /// Requires Linux, root and the <c>ip</c> command. <paramref name="what"/> describes what
@@ -40,11 +20,7 @@ public static class Requirements
     /// </summary>
     public static void RequireLinuxRoot(string what)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            Unavailable(what, "it needs Linux");
-        }
-
+        RequireLinux(what);
         if (!IsLinuxRoot)
         {
             Unavailable(what, "it needs to run as root (network namespaces, tc, nftables)");
@@ -53,6 +29,15 @@ public static class Requirements
         if (FindCommand("ip") is null)
         {
             Unavailable(what, "the 'ip' command (iproute2) is not on PATH");
+        }
+    }
+
+    /// <summary>Requires Linux (signals such as SIGSTOP through <c>kill</c>); <paramref name="what"/> says what needs it.</summary>
+    public static void RequireLinux(string what)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Unavailable(what, "it needs Linux");
         }
     }
 
@@ -74,48 +59,20 @@ public static class Requirements
         RequireCommand("nft");
     }
 
+    /// <summary>
+    /// Requires <paramref name="available"/>: skips locally, fails under CI, with <paramref name="reason"/>
+    /// describing what is missing for <paramref name="what"/>.
+    /// </summary>
+    public static void Require(bool available, string what, string reason)
+    {
+        if (!available)
+        {
+            Unavailable(what, reason);
+        }
+    }
+
     /// <summary>Full path of <paramref name="name"/> found on PATH, or null.</summary>
-    public static string? FindCommand(string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        if (name.Contains('/', StringComparison.Ordinal))
-        {
-            return IsExecutableFile(name) ? name : null;
-        }
-
-        var path = Environment.GetEnvironmentVariable("PATH");
-        var directories = string.IsNullOrEmpty(path)
-            ? ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-            : path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-
-        // ip, tc and nft live in sbin, which a non-login PATH may lack; look there as well.
-        foreach (var directory in directories.Concat(["/usr/sbin", "/sbin"]))
-        {
-            var candidate = Path.Combine(directory, name);
-            if (IsExecutableFile(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
-    private static bool IsExecutableFile(string candidate)
-    {
-        if (!File.Exists(candidate))
-        {
-            return false;
-        }
-
-        if (OperatingSystem.IsWindows())
-        {
-            return true;
-        }
-
-        const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-        return (File.GetUnixFileMode(candidate) & anyExecute) != 0;
-    }
+    public static string? FindCommand(string name) => HostEnvironment.FindCommand(name);
 
     private static void Unavailable(string what, string reason)
     {
@@ -126,12 +83,5 @@ public static class Requirements
         }
 
         Skip.If(true, message);
-    }
-
-    private static class NativeMethods
-    {
-        [DllImport("libc", SetLastError = false)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern uint geteuid();
     }
 }

@@ -1,8 +1,11 @@
 using System.Net;
-using System.Net.Sockets;
+using Tether.Functional.Tests.Infrastructure;
 using Tether.Hosting;
 using Tether.Remoting;
 using Tether.Remoting.Login;
+using Tether.Tests.Infrastructure;
+using Tether.Transport;
+using System.Security.Cryptography;
 
 namespace Tether.Functional.Tests.Remoting;
 
@@ -11,7 +14,7 @@ public sealed class ClientTests
     [Fact]
     public async Task ClientReconnectsAfterTheServerComesBackAndReportsWhy()
     {
-        var port = FreePort();
+        var port = TetherCli.FreePort();
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
         var events = new List<string>();
         await using var client = new TetherClient(new TetherClientOptions
@@ -47,6 +50,37 @@ public sealed class ClientTests
     }
 
     [Fact]
+    public async Task ClientOverTlsConnectsWithTheRightPinAndNotWithAWrongOne()
+    {
+        using var certificate = TestCertificates.Server();
+        using var impostor = TestCertificates.Server("impostor");
+        await using var server = TetherServer.Start(new TetherServerOptions
+        {
+            Root = new Calculator(),
+            Connection = new TetherConnectionOptions { Tls = new TetherTlsOptions { ServerCertificate = certificate } },
+        });
+
+        await using var pinned = new TetherClient(new TetherClientOptions
+        {
+            Endpoint = server.LocalEndPoint,
+            Connection = new TetherConnectionOptions { Tls = new TetherTlsOptions { PinnedPeerCertificates = { certificate.GetCertHashString(HashAlgorithmName.SHA256) } } },
+        });
+        var session = await pinned.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, await session.Root.CallAsync<int>("Add", 1, 2));
+
+        await using var wrong = new TetherClient(new TetherClientOptions
+        {
+            Endpoint = server.LocalEndPoint,
+            Connection = new TetherConnectionOptions { Tls = new TetherTlsOptions { PinnedPeerCertificates = { impostor.GetCertHashString(HashAlgorithmName.SHA256) } } },
+            Reconnect = new ReconnectOptions { Enabled = false },
+        });
+        var refused = await Assert.ThrowsAsync<ConnectionLostException>(() => wrong.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(DisconnectReason.HandshakeFailed, refused.Reason);
+        Assert.Contains("pin", refused.Disconnection.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(5, await session.Root.CallAsync<int>("Add", 2, 3));
+    }
+
+    [Fact]
     public async Task RefusedLoginStopsTheClient()
     {
         await using var server = TetherServer.Start(new TetherServerOptions
@@ -55,30 +89,6 @@ public sealed class ClientTests
         });
         await using var client = new TetherClient(new TetherClientOptions { Endpoint = server.LocalEndPoint, Credentials = new PasswordCredentials("alice", "wrong") });
         await Assert.ThrowsAsync<LoginRefusedException>(() => client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10)));
-    }
-
-    [Fact]
-    public void BackoffGrowsToTheCapWithJitterBelowTheNominalDelay()
-    {
-        var options = new ReconnectOptions { InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(60), Multiplier = 2, Jitter = 0.5 };
-        var random = new Random(7);
-        for (var attempt = 0; attempt < 12; attempt++)
-        {
-            var nominal = Math.Min(60, Math.Pow(2, attempt));
-            var delay = options.DelayBefore(attempt, random).TotalSeconds;
-            Assert.InRange(delay, nominal * 0.5, nominal);
-        }
-
-        var noJitter = new ReconnectOptions { Jitter = 0 };
-        Assert.Equal(TimeSpan.FromSeconds(4), noJitter.DelayBefore(2, random));
-        Assert.Equal(TimeSpan.FromSeconds(60), noJitter.DelayBefore(1000, random));
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private sealed class NobodyRealm : IRealm

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Tether.Functional.Tests.Infrastructure;
+namespace Tether.Lab.Netns;
 
 /// <summary>The outcome of a finished command.</summary>
 public sealed record ProcessResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
@@ -170,7 +170,7 @@ public static class ProcessRunner
     {
         ArgumentException.ThrowIfNullOrEmpty(fileName);
         ArgumentNullException.ThrowIfNull(arguments);
-        var startInfo = new ProcessStartInfo(Requirements.FindCommand(fileName) ?? fileName)
+        var startInfo = new ProcessStartInfo(HostEnvironment.FindCommand(fileName) ?? fileName)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Tether.Functional.Tests.Infrastructure;
+namespace Tether.Lab.Netns;
 
 /// <summary>
 /// Wraps a started process whose stdout is JSON lines (one object per line, each with
@@ -15,6 +15,7 @@ namespace Tether.Functional.Tests.Infrastructure;
 /// </summary>
 public sealed class JsonLinesProcess : IAsyncDisposable, IDisposable
 {
+    public const int SigInt = 2;
     public const int SigKill = 9;
     public const int SigTerm = 15;
     public const int SigCont = 18;

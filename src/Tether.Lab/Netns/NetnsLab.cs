@@ -5,7 +5,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
-namespace Tether.Functional.Tests.Infrastructure;
+namespace Tether.Lab.Netns;
 
 /// <summary>Which end of the lab's link an operation applies to.</summary>
 public enum LabSide
@@ -19,7 +19,9 @@ public enum LabSide
 /// Two Linux network namespaces, <c>&lt;prefix&gt;-a</c> and <c>&lt;prefix&gt;-b</c>, joined by a veth pair
 /// (10.X.Y.1/24 in A, 10.X.Y.2/24 in B), so tests run real kernel TCP between processes
 /// started in each namespace. The link can be rate limited (tbf) and silently partitioned
-/// (nftables). Requires root; gate tests with <see cref="Requirements.RequireNetnsLab"/>.
+/// (nftables). With a <see cref="NatRouter"/>, A and B sit on two links joined by a third namespace
+/// <c>&lt;prefix&gt;-r</c> that masquerades A behind its own address (10.X.Y+1.254), as a home router does.
+/// Requires root; check <see cref="HostEnvironment.IsLinuxRoot"/> first.
 /// </summary>
 public sealed class NetnsLab : IAsyncDisposable
 {
@@ -33,19 +35,41 @@ public sealed class NetnsLab : IAsyncDisposable
     private readonly List<Process> _processes = [];
     private int _disposed;
 
-    private NetnsLab(string prefix, byte subnetX, byte subnetY)
+    /// <summary>The environment variable every process started in the lab carries, set to <see cref="Prefix"/>.</summary>
+    public const string MarkerVariable = "TETHER_NETNS_LAB";
+
+    private NetnsLab(string prefix, byte subnetX, byte subnetY, NatRouter? router)
     {
         Prefix = prefix;
+        Router = router;
         NamespaceA = prefix + "-a";
         NamespaceB = prefix + "-b";
+        NamespaceRouter = prefix + "-r";
         InterfaceA = prefix + "-a";
         InterfaceB = prefix + "-b";
         AddressA = new IPAddress(new byte[] { 10, subnetX, subnetY, 1 });
-        AddressB = new IPAddress(new byte[] { 10, subnetX, subnetY, 2 });
+
+        // Behind a router, B lives on the next subnet and the router's two legs end in .254.
+        var subnetB = router is null ? subnetY : (byte)(subnetY + 1);
+        AddressB = new IPAddress(new byte[] { 10, subnetX, subnetB, 2 });
+        RouterAddressA = new IPAddress(new byte[] { 10, subnetX, subnetY, 254 });
+        RouterAddressB = new IPAddress(new byte[] { 10, subnetX, subnetB, 254 });
     }
 
-    /// <summary>Unique per lab ("tt" + 6 hex digits); names the namespaces, interfaces and nft table.</summary>
+    /// <summary>Unique per lab (stem + 6 hex digits); names the namespaces, interfaces and nft tables.</summary>
     public string Prefix { get; }
+
+    /// <summary>The NAT router between A and B, or null when they share one link.</summary>
+    public NatRouter? Router { get; }
+
+    /// <summary>The router's namespace (exists only with a <see cref="Router"/>).</summary>
+    public string NamespaceRouter { get; }
+
+    private IPAddress RouterAddressA { get; }
+
+    private IPAddress RouterAddressB { get; }
+
+    private IEnumerable<string> Namespaces => Router is null ? [NamespaceA, NamespaceB] : [NamespaceA, NamespaceB, NamespaceRouter];
 
     public string NamespaceA { get; }
 
@@ -64,15 +88,26 @@ public sealed class NetnsLab : IAsyncDisposable
     /// <summary>Prefix length of the link's subnet.</summary>
     public int SubnetPrefixLength { get; } = 24;
 
-    /// <summary>Creates both namespaces and the link between them; cleans up if any step fails.</summary>
-    public static async Task<NetnsLab> CreateAsync(CancellationToken cancellationToken = default)
+    /// <summary>Creates both namespaces and the direct link between them; cleans up if any step fails.</summary>
+    /// <param name="cancellationToken">Cancels the setup (which then cleans up).</param>
+    /// <returns>The lab.</returns>
+    public static Task<NetnsLab> CreateAsync(CancellationToken cancellationToken = default) =>
+        CreateAsync(router: null, stem: "tt", cancellationToken);
+
+    /// <summary>Creates both namespaces and the link between them (through a NAT router when one is given); cleans up if any step fails.</summary>
+    /// <param name="router">A NAT router to put between A and B, or null for a direct link.</param>
+    /// <param name="stem">Two letters that start every name, so a leftover can be traced to its creator.</param>
+    /// <param name="cancellationToken">Cancels the setup (which then cleans up).</param>
+    /// <returns>The lab.</returns>
+    public static async Task<NetnsLab> CreateAsync(NatRouter? router, string stem, CancellationToken cancellationToken = default)
     {
         EnsureExitHooks();
-        var prefix = "tt" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        var prefix = stem + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         var lab = new NetnsLab(
             prefix,
             (byte)RandomNumberGenerator.GetInt32(200, 250),
-            (byte)RandomNumberGenerator.GetInt32(1, 255));
+            (byte)RandomNumberGenerator.GetInt32(1, 254),
+            router);
         Live.TryAdd(lab, 0);
         try
         {
@@ -222,6 +257,7 @@ public sealed class NetnsLab : IAsyncDisposable
         {
             StartInfo = ProcessRunner.CreateStartInfo("ip", ["netns", "exec", ns, fileName, .. args]),
         };
+        process.StartInfo.Environment[MarkerVariable] = Prefix;
         lock (_gate)
         {
             process.Start();
@@ -261,6 +297,40 @@ public sealed class NetnsLab : IAsyncDisposable
             cancellationToken);
     }
 
+    /// <summary>
+    /// Starts counting the TCP bytes (IP packets, headers included) that cross A's end of the link in either direction;
+    /// <see cref="ReadWireBytesAsync"/> reads the total. Starting again resets the count.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>A task that completes when the counter is installed.</returns>
+    public async Task StartWireCounterAsync(CancellationToken cancellationToken = default)
+    {
+        var table = Prefix + "c";
+        var script = string.Join(
+            '\n',
+            $"add table inet {table}",
+            $"delete table inet {table}",
+            $"table inet {table} {{",
+            "  counter wire { }",
+            $"  chain inbound {{ type filter hook input priority filter - 20; policy accept; iifname \"{InterfaceA}\" meta l4proto tcp counter name \"wire\"; }}",
+            $"  chain outbound {{ type filter hook output priority filter - 20; policy accept; oifname \"{InterfaceA}\" meta l4proto tcp counter name \"wire\"; }}",
+            "}",
+            string.Empty);
+        await RunInNamespaceAsync(NamespaceA, "nft", ["-f", "-"], standardInput: script, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Bytes counted since <see cref="StartWireCounterAsync"/>.</summary>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The byte count.</returns>
+    public async Task<long> ReadWireBytesAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await RunInNamespaceAsync(NamespaceA, "nft", ["list", "counter", "inet", Prefix + "c", "wire"], cancellationToken: cancellationToken);
+        var match = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"bytes (\d+)");
+        return match.Success
+            ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException("nft printed no byte count: " + result.Stdout);
+    }
+
     /// <summary>Kills every started process tree, then deletes both namespaces (which removes the veth pair). Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -287,7 +357,7 @@ public sealed class NetnsLab : IAsyncDisposable
                 process.Dispose();
             }
 
-            foreach (var ns in new[] { NamespaceA, NamespaceB })
+            foreach (var ns in Namespaces)
             {
                 await ProcessRunner.RunAsync("ip", ["netns", "delete", ns], CommandTimeout, check: false);
             }
@@ -347,8 +417,11 @@ public sealed class NetnsLab : IAsyncDisposable
             ProcessRunner.KillTree(process);
         }
 
-        ProcessRunner.TryRun("ip", ["netns", "delete", NamespaceA], KillWait);
-        ProcessRunner.TryRun("ip", ["netns", "delete", NamespaceB], KillWait);
+        foreach (var ns in Namespaces)
+        {
+            ProcessRunner.TryRun("ip", ["netns", "delete", ns], KillWait);
+        }
+
         Live.TryRemove(this, out _);
     }
 
@@ -369,12 +442,33 @@ public sealed class NetnsLab : IAsyncDisposable
 
         await Ip("netns", "add", NamespaceA);
         await Ip("netns", "add", NamespaceB);
-        await Ip("link", "add", InterfaceA, "netns", NamespaceA, "type", "veth", "peer", "name", InterfaceB, "netns", NamespaceB);
+        if (Router is null)
+        {
+            await Ip("link", "add", InterfaceA, "netns", NamespaceA, "type", "veth", "peer", "name", InterfaceB, "netns", NamespaceB);
+        }
+        else
+        {
+            await Ip("netns", "add", NamespaceRouter);
+            await Ip("link", "add", InterfaceA, "netns", NamespaceA, "type", "veth", "peer", "name", Prefix + "-ra", "netns", NamespaceRouter);
+            await Ip("link", "add", InterfaceB, "netns", NamespaceB, "type", "veth", "peer", "name", Prefix + "-rb", "netns", NamespaceRouter);
+            await Ip("-n", NamespaceRouter, "addr", "add", Invariant($"{RouterAddressA}/{SubnetPrefixLength}"), "dev", Prefix + "-ra");
+            await Ip("-n", NamespaceRouter, "addr", "add", Invariant($"{RouterAddressB}/{SubnetPrefixLength}"), "dev", Prefix + "-rb");
+            await Ip("-n", NamespaceRouter, "link", "set", "lo", "up");
+            await Ip("-n", NamespaceRouter, "link", "set", Prefix + "-ra", "up");
+            await Ip("-n", NamespaceRouter, "link", "set", Prefix + "-rb", "up");
+        }
+
         await Ip("-n", NamespaceA, "addr", "add", Invariant($"{AddressA}/{SubnetPrefixLength}"), "dev", InterfaceA);
         await Ip("-n", NamespaceB, "addr", "add", Invariant($"{AddressB}/{SubnetPrefixLength}"), "dev", InterfaceB);
         await Ip("-n", NamespaceA, "link", "set", "lo", "up");
         await Ip("-n", NamespaceB, "link", "set", "lo", "up");
         await Ip("-n", NamespaceA, "link", "set", InterfaceA, "up");
         await Ip("-n", NamespaceB, "link", "set", InterfaceB, "up");
+        if (Router is not null)
+        {
+            // Only A needs a route: the router masquerades A, so B answers an address on its own link.
+            await Ip("-n", NamespaceA, "route", "add", "default", "via", RouterAddressA.ToString());
+            await Router.ConfigureAsync(this, Prefix + "-rb", cancellationToken);
+        }
     }
 }

@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using System.Text;
+using Tether.Pb.Jelly;
+
+namespace Tether.Pb.Protocol;
+
+/// <summary>
+/// A successful PB login: who logged in (null for an anonymous login) and the client object ("mind") they
+/// offered, if any.
+/// </summary>
+public sealed record PbLogin(string? Username, object? Mind);
+
+/// <summary>
+/// The accepting side of twisted.cred's PB login (<c>PBServerFactory(Portal)</c>), to be used as
+/// <see cref="PbConnectionOptions.Root"/>: a Python <c>PBClientFactory.login</c> calls <c>login(username)</c>,
+/// gets a random challenge and a challenger, answers <c>respond(md5(md5(password) + challenge), mind)</c> and
+/// receives its avatar; <c>loginAnonymous(mind)</c> works when the portal allows it. Before that, nothing but
+/// the login methods is reachable.
+/// </summary>
+public sealed class PbPortal : IPbCallable
+{
+    private const int ChallengeSize = 16;
+    private const string Unauthorized = "twisted.cred.error.UnauthorizedLogin";
+
+    private readonly Func<string, byte[]?> _passwordDigestFor;
+    private readonly Func<PbLogin, IPbCallable> _realm;
+    private readonly Action<PbLogin>? _logout;
+    private readonly bool _allowAnonymous;
+
+    /// <summary>Creates a portal.</summary>
+    /// <param name="passwordDigestFor">
+    /// A user's <see cref="PbCredentials.Digest"/> (<c>md5(password)</c>), or null for an unknown user.
+    /// </param>
+    /// <param name="realm">The avatar (perspective) for a user who logged in; its methods are what the client calls.</param>
+    /// <param name="logout">
+    /// Runs once per login when the client releases the avatar or the connection ends, whichever comes first.
+    /// </param>
+    /// <param name="allowAnonymous">Whether <c>loginAnonymous</c> succeeds (with a null user name).</param>
+    public PbPortal(Func<string, byte[]?> passwordDigestFor, Func<PbLogin, IPbCallable> realm, Action<PbLogin>? logout = null, bool allowAnonymous = false)
+    {
+        ArgumentNullException.ThrowIfNull(passwordDigestFor);
+        ArgumentNullException.ThrowIfNull(realm);
+        _passwordDigestFor = passwordDigestFor;
+        _realm = realm;
+        _logout = logout;
+        _allowAnonymous = allowAnonymous;
+    }
+
+    /// <inheritdoc />
+    public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (method == "loginAnonymous" && arguments is [var mind])
+        {
+            return _allowAnonymous ? Task.FromResult<object?>(LogIn(new PbLogin(null, mind))) : Task.FromException<object?>(Refused());
+        }
+
+        if (method != "login" || arguments is not [var name])
+        {
+            return Task.FromException<object?>(NoSuchMethod(method));
+        }
+
+        var username = name switch
+        {
+            byte[] bytes => Encoding.UTF8.GetString(bytes),
+            string text => text,
+            _ => null,
+        };
+        if (username is null)
+        {
+            return Task.FromException<object?>(Refused());
+        }
+
+        var challenge = RandomNumberGenerator.GetBytes(ChallengeSize);
+        return Task.FromResult<object?>(new PbTuple(challenge, new Challenger(this, username, challenge)));
+    }
+
+    /// <summary>The avatar for a successful login, which logs out when the client no longer holds it.</summary>
+    private Avatar LogIn(PbLogin login) => new(_realm(login), () => _logout?.Invoke(login));
+
+    private static PbRemoteCallException NoSuchMethod(string method) =>
+        new(new PbFailure("twisted.spread.flavors.NoSuchMethod", $"No such method: remote_{method}"));
+
+    private static PbRemoteCallException Refused() => new(new PbFailure(Unauthorized, string.Empty));
+
+    /// <summary>One login attempt's second step; answers the challenge it was created with, once.</summary>
+    private sealed class Challenger(PbPortal portal, string username, byte[] challenge) : IPbCallable
+    {
+        private int _used;
+
+        public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken)
+        {
+            if (method != "respond" || arguments is not [byte[] response, var mind])
+            {
+                return Task.FromException<object?>(NoSuchMethod(method));
+            }
+
+            // A challenge answers one response: replaying a captured one must not work twice.
+            if (Interlocked.Exchange(ref _used, 1) != 0 || portal._passwordDigestFor(username) is not { } digest
+                || !CryptographicOperations.FixedTimeEquals(response, PbCredentials.RespondWithDigest(challenge, digest)))
+            {
+                return Task.FromException<object?>(Refused());
+            }
+
+            return Task.FromResult<object?>(portal.LogIn(new PbLogin(username, mind)));
+        }
+    }
+
+    /// <summary>What the client holds after login: the realm's avatar, logging out when released.</summary>
+    private sealed class Avatar(IPbCallable perspective, Action logout) : IPbCallable, IPbExportLifetime
+    {
+        public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken) =>
+            perspective.CallAsync(method, arguments, keywordArguments, cancellationToken);
+
+        public void Released() => logout();
+    }
+}
