@@ -9,8 +9,8 @@ using Tether.Remoting;
 namespace Tether.Benchmarks.Micro;
 
 /// <summary>
-/// The remoting messages of one small call, serialized and read as <c>TetherSession</c> does (a fresh
-/// <see cref="ValueWriter"/>/<see cref="ValueReader"/> per message, no reference codec since no reference crosses): the
+/// The remoting messages of one small call, serialized and read as <c>TetherSession</c> does (one
+/// <see cref="ValueWriter"/> and one <see cref="ValueReader"/>, reset per message; no reference codec since no reference crosses): the
 /// CALL with an int and a 32-byte string, and the ANSWER carrying a registered copyable (<see cref="SmallMessage"/>).
 /// </summary>
 [MemoryDiagnoser]
@@ -20,6 +20,8 @@ public class MessageSerializationBenchmarks
     private readonly ArrayBufferWriter<byte> _buffer = new(256);
     private readonly object?[] _arguments = [42, BenchData.SmallText];
     private readonly SmallMessage _result = new(42, BenchData.SmallText);
+    private ValueWriter _writer = null!;
+    private ValueReader _reader = null!;
     private ReadOnlySequence<byte> _call;
     private ReadOnlySequence<byte> _answer;
 
@@ -27,6 +29,8 @@ public class MessageSerializationBenchmarks
     public void Setup()
     {
         _options.Types.AddCopyable<SmallMessage>(nameof(SmallMessage));
+        _writer = new ValueWriter(_options.Types, null, _options.Limits.MaxDepth);
+        _reader = new ValueReader(_options.Types, null, _options.Limits);
         WriteCall();
         _call = new ReadOnlySequence<byte>(_buffer.WrittenMemory.ToArray());
         WriteAnswer();
@@ -44,7 +48,8 @@ public class MessageSerializationBenchmarks
         writer.Write(7u);
         writer.Write(0u);
         writer.Write("Echo");
-        new ValueWriter(_options.Types, null, _options.Limits.MaxDepth).WriteArray(ref writer, _arguments);
+        _writer.Reset();
+        _writer.WriteArray(ref writer, _arguments);
         writer.Flush();
         return _buffer.WrittenCount;
     }
@@ -59,10 +64,10 @@ public class MessageSerializationBenchmarks
         reader.ReadUInt32();
         reader.ReadUInt32();
         reader.ReadString();
-        var values = new ValueReader(_options.Types, null, _options.Limits);
-        var arguments = new object?[values.ReadArrayHeader(ref reader)];
-        arguments[0] = values.Read(ref reader, typeof(int));
-        arguments[1] = values.Read(ref reader, typeof(string));
+        _reader.Reset();
+        var arguments = new object?[_reader.ReadArrayHeader(ref reader)];
+        arguments[0] = _reader.Read(ref reader, typeof(int));
+        arguments[1] = _reader.Read(ref reader, typeof(string));
         return arguments;
     }
 
@@ -75,7 +80,8 @@ public class MessageSerializationBenchmarks
         writer.WriteArrayHeader(3);
         writer.Write((byte)MessageKind.Answer);
         writer.Write(7u);
-        new ValueWriter(_options.Types, null, _options.Limits.MaxDepth).Write(ref writer, _result);
+        _writer.Reset();
+        _writer.Write(ref writer, _result);
         writer.Flush();
         return _buffer.WrittenCount;
     }
@@ -88,6 +94,7 @@ public class MessageSerializationBenchmarks
         reader.ReadArrayHeader();
         reader.ReadByte();
         reader.ReadUInt32();
-        return new ValueReader(_options.Types, null, _options.Limits).Read(ref reader, typeof(SmallMessage));
+        _reader.Reset();
+        return _reader.Read(ref reader, typeof(SmallMessage));
     }
 }
