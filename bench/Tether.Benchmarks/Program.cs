@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Running;
-using Tether.Benchmarks.Cli;
-using Tether.Benchmarks.Idle;
+using Tether.Bench.Cli;
+using Tether.Bench.Idle;
 using Tether.Benchmarks.Throughput;
 
 namespace Tether.Benchmarks;
@@ -26,7 +26,7 @@ internal static class Program
             {
                 ["throughput", .. var rest] => await ThroughputCommand.RunAsync(rest),
                 ["idle", .. var rest] => await IdleCommand.RunAsync(rest),
-                [ListenerChild.CommandName, .. var rest] => await ListenerChild.RunAsync(rest),
+                [ListenerChild.CommandName, ..] => await Tether.Bench.BenchEntry.RunAsync(args, []),
                 ["--help" or "-h"] => PrintUsage(),
                 _ => RunMicroBenchmarks(args),
             };

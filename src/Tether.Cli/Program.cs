@@ -48,6 +48,7 @@ internal static class Program
         root.Subcommands.Add(PeerCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(LabCommand.Create(output));
+        root.Subcommands.Add(Bench.BenchCommand.Create());
         return root;
     }
 

@@ -27,7 +27,7 @@ internal sealed class DutyCycleColumn(TimeSpan period) : IColumn
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
         summary[benchmarkCase]?.ResultStatistics?.Mean is { } ns
-            ? Reporting.Units.Fixed(100 * ns / (period.TotalMilliseconds * 1e6), 3) + " %"
+            ? Tether.Bench.Reporting.Units.Fixed(100 * ns / (period.TotalMilliseconds * 1e6), 3) + " %"
             : "-";
 
     public bool IsAvailable(Summary summary) => true;

@@ -12,7 +12,7 @@ internal sealed class ProcessedBytesColumn : IColumn
         "Bytes/op", "Bytes processed per operation", (bytes, _) => bytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
 
     public static readonly IColumn Throughput = new ProcessedBytesColumn(
-        "GB/s", "Throughput: bytes per operation / mean time (10^9 bytes per second)", (bytes, meanNs) => Reporting.Units.Fixed(bytes / meanNs));
+        "GB/s", "Throughput: bytes per operation / mean time (10^9 bytes per second)", (bytes, meanNs) => Tether.Bench.Reporting.Units.Fixed(bytes / meanNs));
 
     private readonly Func<long, double, string> _format;
 

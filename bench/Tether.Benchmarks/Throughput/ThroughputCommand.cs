@@ -1,5 +1,5 @@
-using Tether.Benchmarks.Cli;
-using Tether.Benchmarks.Reporting;
+using Tether.Bench.Cli;
+using Tether.Bench.Reporting;
 
 namespace Tether.Benchmarks.Throughput;
 

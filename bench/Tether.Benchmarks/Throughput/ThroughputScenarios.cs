@@ -42,6 +42,6 @@ internal static class ThroughputScenarios
 
         return [.. keys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(key =>
             All.FirstOrDefault(s => s.Key == key)
-            ?? throw new Cli.UsageException($"Unknown scenario '{key}'. Known: {string.Join(", ", All.Select(s => s.Key))}."))];
+            ?? throw new Tether.Bench.Cli.UsageException($"Unknown scenario '{key}'. Known: {string.Join(", ", All.Select(s => s.Key))}."))];
     }
 }
