@@ -55,7 +55,7 @@ public sealed record NatRouter(TimeSpan EstablishedTimeout, ForgottenConnectionR
             string.Empty);
 
         // The rules load conntrack into the namespace; only then do its sysctls exist.
-        await lab.RunInNamespaceAsync(lab.NamespaceRouter, "nft", ["-f", "-"], standardInput: script, cancellationToken: cancellationToken);
+        await lab.LoadNftScriptAsync(lab.NamespaceRouter, script, cancellationToken);
         var timeout = Math.Max(1, (int)Math.Ceiling(EstablishedTimeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         await lab.RunInNamespaceAsync(
             lab.NamespaceRouter,

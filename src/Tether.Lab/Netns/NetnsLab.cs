@@ -216,12 +216,7 @@ public sealed class NetnsLab : IAsyncDisposable
                 "  }",
                 "}",
                 string.Empty);
-            await RunInNamespaceAsync(
-                NamespaceOf(one),
-                "nft",
-                ["-f", "-"],
-                standardInput: script,
-                cancellationToken: cancellationToken);
+            await LoadNftScriptAsync(NamespaceOf(one), script, cancellationToken);
         }
     }
 
@@ -231,12 +226,7 @@ public sealed class NetnsLab : IAsyncDisposable
         foreach (var one in Expand(LabSide.Both))
         {
             var script = $"add table inet {Prefix}\ndelete table inet {Prefix}\n";
-            await RunInNamespaceAsync(
-                NamespaceOf(one),
-                "nft",
-                ["-f", "-"],
-                standardInput: script,
-                cancellationToken: cancellationToken);
+            await LoadNftScriptAsync(NamespaceOf(one), script, cancellationToken);
         }
     }
 
@@ -273,6 +263,14 @@ public sealed class NetnsLab : IAsyncDisposable
     /// <summary>Starts a program in a namespace and reads its stdout as JSON lines.</summary>
     public JsonLinesProcess StartJsonLines(LabSide side, string fileName, IEnumerable<string> args) =>
         new(StartInNamespace(NamespaceOf(side), fileName, args), $"{fileName} in {NamespaceOf(side)}");
+
+    /// <summary>Loads an nftables script (<c>nft -f -</c>) in namespace <paramref name="ns"/>; fails if nft refuses it.</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="script">The rules.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>A task for the command.</returns>
+    public Task<ProcessResult> LoadNftScriptAsync(string ns, string script, CancellationToken cancellationToken = default) =>
+        RunInNamespaceAsync(ns, "nft", ["-f", "-"], standardInput: script, cancellationToken: cancellationToken);
 
     /// <summary>Runs a short command inside a namespace and returns its output (see <see cref="ProcessRunner.RunAsync"/>).</summary>
     public Task<ProcessResult> RunInNamespaceAsync(
@@ -316,7 +314,7 @@ public sealed class NetnsLab : IAsyncDisposable
             $"  chain outbound {{ type filter hook output priority filter - 20; policy accept; oifname \"{InterfaceA}\" meta l4proto tcp counter name \"wire\"; }}",
             "}",
             string.Empty);
-        await RunInNamespaceAsync(NamespaceA, "nft", ["-f", "-"], standardInput: script, cancellationToken: cancellationToken);
+        await LoadNftScriptAsync(NamespaceA, script, cancellationToken);
     }
 
     /// <summary>Bytes counted since <see cref="StartWireCounterAsync"/>.</summary>

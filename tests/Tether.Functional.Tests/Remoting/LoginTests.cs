@@ -1,6 +1,6 @@
 using System.Net;
-using Tether.Functional.Tests.Infrastructure;
 using Tether.Hosting;
+using Tether.Lab.Proxy;
 using Tether.Remoting;
 using Tether.Remoting.Login;
 using Tether.Tests.Infrastructure;
@@ -89,10 +89,10 @@ public sealed class LoginTests
     {
         var realm = new Realm();
         await using var server = StartServer(realm, o => o.DuplicateProbeTimeout = TimeSpan.FromSeconds(1));
-        await using var proxy = new FreezableProxy(server.LocalEndPoint);
-        await using var old = await ConnectAsync(proxy.EndPoint);
+        await using var proxy = FaultProxy.Start(server.LocalEndPoint, link: null, nat: null);
+        await using var old = await ConnectAsync(proxy.Endpoint);
         await old.LoginAsync(new PasswordCredentials("alice", "secret"));
-        proxy.Freeze(); // the NAT flapped: the server's side of the old connection is now half-open
+        proxy.Blackhole(); // the NAT flapped: the server's side of the old connection is now half-open
 
         await using var fresh = await ConnectAsync(server.LocalEndPoint);
         var perspective = await fresh.LoginAsync(new PasswordCredentials("alice", "secret"));
