@@ -126,7 +126,7 @@ public sealed partial class TetherClient : IAsyncDisposable
                 var fatal = e is LoginRefusedException || !_options.Reconnect.Enabled;
                 var delay = fatal ? (TimeSpan?)null : _options.Reconnect.DelayBefore(failures++, Random.Shared);
                 LogAttemptFailed(_logger, _options.Endpoint, e.Message, delay?.TotalSeconds);
-                Raise(Disconnected, new TetherClientDisconnectedEventArgs(null, e, delay));
+                SafeEvents.Raise(Disconnected, this, new TetherClientDisconnectedEventArgs(null, e, delay), _logger);
                 if (fatal)
                 {
                     Fail(e);
@@ -146,7 +146,7 @@ public sealed partial class TetherClient : IAsyncDisposable
                 _next = new TaskCompletionSource<TetherSession>(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
-            Raise(Connected, new TetherClientConnectedEventArgs(session, perspective));
+            SafeEvents.Raise(Connected, this, new TetherClientConnectedEventArgs(session, perspective), _logger);
             var disconnection = await session.Disconnected.ConfigureAwait(false);
             lock (_gate)
             {
@@ -157,7 +157,7 @@ public sealed partial class TetherClient : IAsyncDisposable
             var stopping = _stop.IsCancellationRequested || !_options.Reconnect.Enabled;
             var next = stopping ? (TimeSpan?)null : _options.Reconnect.DelayBefore(failures++, Random.Shared);
             LogLost(_logger, _options.Endpoint, disconnection, next?.TotalSeconds);
-            Raise(Disconnected, new TetherClientDisconnectedEventArgs(disconnection, null, next));
+            SafeEvents.Raise(Disconnected, this, new TetherClientDisconnectedEventArgs(disconnection, null, next), _logger);
             if (stopping)
             {
                 break;
@@ -209,26 +209,11 @@ public sealed partial class TetherClient : IAsyncDisposable
         }
     }
 
-    private void Raise<T>(EventHandler<T>? handler, T args)
-    {
-        try
-        {
-            handler?.Invoke(this, args);
-        }
-        catch (Exception e)
-        {
-            LogHandlerFailed(_logger, e);
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connecting to {Endpoint} failed: {Error}; next attempt in {Delay} s")]
     private static partial void LogAttemptFailed(ILogger logger, System.Net.EndPoint? endpoint, string error, double? delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the session to {Endpoint}: {Disconnection}; next attempt in {Delay} s")]
     private static partial void LogLost(ILogger logger, System.Net.EndPoint? endpoint, Disconnection disconnection, double? delay);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A client event handler threw")]
-    private static partial void LogHandlerFailed(ILogger logger, Exception error);
 }
 
 /// <summary>A client session started.</summary>

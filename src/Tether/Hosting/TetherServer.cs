@@ -82,30 +82,15 @@ public sealed partial class TetherServer : IAsyncDisposable
             var session = TetherSession.Start(connection, _options.Remoting, _login?.CreateEndpoint() ?? _options.Root);
             _sessions.TryAdd(session, 0);
             _ = session.Disconnected.ContinueWith(t => Ended(session, t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            Raise(SessionStarted, new TetherSessionEventArgs(session));
+            SafeEvents.Raise(SessionStarted, this, new TetherSessionEventArgs(session), _logger);
         }
     }
 
     private void Ended(TetherSession session, Disconnection disconnection)
     {
         _sessions.TryRemove(session, out _);
-        Raise(SessionEnded, new TetherSessionEndedEventArgs(session, disconnection));
+        SafeEvents.Raise(SessionEnded, this, new TetherSessionEndedEventArgs(session, disconnection), _logger);
     }
-
-    private void Raise<T>(EventHandler<T>? handler, T args)
-    {
-        try
-        {
-            handler?.Invoke(this, args);
-        }
-        catch (Exception e)
-        {
-            LogHandlerFailed(_logger, e);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A server event handler threw")]
-    private static partial void LogHandlerFailed(ILogger logger, Exception error);
 }
 
 /// <summary>A session started.</summary>

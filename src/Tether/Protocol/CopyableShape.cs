@@ -14,7 +14,6 @@ internal sealed class CopyableShape
     public const DynamicallyAccessedMemberTypes NeededMembers =
         DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.PublicConstructors;
 
-    private readonly Dictionary<string, CopyableMember> _byName;
     private readonly Dictionary<string, CopyableMember>.AlternateLookup<ReadOnlySpan<char>> _byChars;
     private readonly ConstructorInvoker? _constructor;
     private readonly CopyableMember[] _constructorMembers;
@@ -61,9 +60,8 @@ internal sealed class CopyableShape
 
         // State is what can be put back: settable members and constructor parameters. Computed properties stay home.
         Members = [.. candidates.Where(m => m.Set is not null || _constructorMembers.Contains(m)).Select((m, i) => m with { Index = i })];
-        _byName = Members.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
-        _byChars = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
-        _constructorMembers = [.. _constructorMembers.Select(m => _byName[m.Name])];
+        _byChars = Members.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
+        _constructorMembers = [.. _constructorMembers.Select(m => _byChars.Dictionary[m.Name])];
         _setAfterConstruction = [.. Members.Where(m => !_constructorMembers.Contains(m))];
     }
 
@@ -78,13 +76,7 @@ internal sealed class CopyableShape
     public bool CreatedBeforeMembers => _constructor is null;
 
     /// <summary>Finds a member by its name as read off the wire (UTF-8), without making a string of it.</summary>
-    public bool TryGetMember(ReadOnlySpan<byte> utf8Name, [NotNullWhen(true)] out CopyableMember? member)
-    {
-        Span<char> chars = stackalloc char[128];
-        return utf8Name.Length <= chars.Length
-            ? _byChars.TryGetValue(chars[..Encoding.UTF8.GetChars(utf8Name, chars)], out member)
-            : _byName.TryGetValue(Encoding.UTF8.GetString(utf8Name), out member);
-    }
+    public bool TryGetMember(ReadOnlySpan<byte> utf8Name, [NotNullWhen(true)] out CopyableMember? member) => Utf8Names.TryGetValue(_byChars, utf8Name, out member);
 
     /// <summary>Creates an empty instance (only when <see cref="CreatedBeforeMembers"/>).</summary>
     public object CreateEmpty() => Activator.CreateInstance(Type)!;

@@ -202,17 +202,8 @@ internal sealed class ValueReader
         return built;
     }
 
-    private static bool TryReadMember(ref MessagePackReader reader, CopyableShape shape, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CopyableMember? member)
-    {
-        var peek = reader.CreatePeekReader();
-        if (peek.TryReadStringSpan(out var name))
-        {
-            reader = peek;
-            return shape.TryGetMember(name, out member);
-        }
-
-        return shape.TryGetMember(System.Text.Encoding.UTF8.GetBytes(reader.ReadString() ?? string.Empty), out member);
-    }
+    private static bool TryReadMember(ref MessagePackReader reader, CopyableShape shape, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CopyableMember? member) =>
+        shape.TryGetMember(Utf8Names.Read(ref reader), out member);
 
     private object ReadExtension(ref MessagePackReader reader, Type target)
     {

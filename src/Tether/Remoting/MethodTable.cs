@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using System.Text;
+using Tether.Protocol;
 
 namespace Tether.Remoting;
 
@@ -15,16 +17,15 @@ internal sealed class MethodTable
     private static readonly ConcurrentDictionary<Type, MethodTable> Referenceables = new();
     private static readonly ConcurrentDictionary<Type, MethodTable> Replicas = new();
 
-    private readonly Dictionary<string, RemoteMethod[]> _byName;
     private readonly Dictionary<string, RemoteMethod[]>.AlternateLookup<ReadOnlySpan<char>> _byChars;
 
     private MethodTable(Type type, IEnumerable<(MethodInfo Method, string Name)> methods)
     {
         Type = type;
-        _byName = methods
+        _byChars = methods
             .GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase)
-            .ToDictionary(g => g.Key, g => g.Select(m => new RemoteMethod(m.Method, m.Name)).ToArray(), StringComparer.OrdinalIgnoreCase);
-        _byChars = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
+            .ToDictionary(g => g.Key, g => g.Select(m => new RemoteMethod(m.Method, m.Name)).ToArray(), StringComparer.OrdinalIgnoreCase)
+            .GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public Type Type { get; }
@@ -38,25 +39,13 @@ internal sealed class MethodTable
         method.GetCustomAttribute<RemoteNameAttribute>()?.Name
         ?? (method.Name.EndsWith("Async", StringComparison.Ordinal) && method.Name.Length > 5 ? method.Name[..^5] : method.Name);
 
-    /// <summary>Finds the method <paramref name="name"/> taking <paramref name="argumentCount"/> arguments.</summary>
-    public bool TryFind(string name, int argumentCount, [NotNullWhen(true)] out RemoteMethod? method, out string? refusal) =>
-        TryFind(name.AsSpan(), argumentCount, out method, out refusal);
-
-    /// <summary>Finds a method by its name as read off the wire (UTF-8), without making a string of it.</summary>
+    /// <summary>Finds the method named <paramref name="utf8Name"/> (as read off the wire) taking <paramref name="argumentCount"/> arguments.</summary>
     public bool TryFind(ReadOnlySpan<byte> utf8Name, int argumentCount, [NotNullWhen(true)] out RemoteMethod? method, out string? refusal)
     {
-        Span<char> chars = stackalloc char[128];
-        return utf8Name.Length <= chars.Length
-            ? TryFind(chars[..System.Text.Encoding.UTF8.GetChars(utf8Name, chars)], argumentCount, out method, out refusal)
-            : TryFind(System.Text.Encoding.UTF8.GetString(utf8Name), argumentCount, out method, out refusal);
-    }
-
-    private bool TryFind(ReadOnlySpan<char> name, int argumentCount, [NotNullWhen(true)] out RemoteMethod? method, out string? refusal)
-    {
         method = null;
-        if (!_byChars.TryGetValue(name, out var overloads))
+        if (!Utf8Names.TryGetValue(_byChars, utf8Name, out var overloads))
         {
-            refusal = $"{Type.Name} has no remote method '{name}'";
+            refusal = $"{Type.Name} has no remote method '{Encoding.UTF8.GetString(utf8Name)}'";
             return false;
         }
 
@@ -69,7 +58,7 @@ internal sealed class MethodTable
             }
         }
 
-        refusal = method is null ? $"{Type.Name}.{name} takes {string.Join(" or ", overloads.Select(o => o.WireParameterTypes.Length))} arguments, not {argumentCount}" : null;
+        refusal = method is null ? $"{Type.Name}.{Encoding.UTF8.GetString(utf8Name)} takes {string.Join(" or ", overloads.Select(o => o.WireParameterTypes.Length))} arguments, not {argumentCount}" : null;
         return method is not null;
     }
 

@@ -7,6 +7,7 @@ namespace Tether.Remoting;
 /// </summary>
 public abstract class RemoteCache : IDisposable, IAsyncDisposable
 {
+    private readonly Lock _updates = new();
     private int _released;
     private Task _tail = Task.CompletedTask;
 
@@ -61,7 +62,7 @@ public abstract class RemoteCache : IDisposable, IAsyncDisposable
     /// <summary>Runs an update after the ones before it (they may be asynchronous) have finished.</summary>
     internal void Enqueue(Func<Task> update, Action<Exception> onError)
     {
-        lock (this)
+        lock (_updates)
         {
             _tail = _tail.IsCompleted ? RunAsync(update, onError) : ChainAsync(_tail, update, onError);
         }

@@ -12,6 +12,7 @@ internal sealed class RemoteMethod
     private readonly ParameterInfo[] _parameters;
     private readonly int[] _wireToParameter;
     private readonly Func<object?, ValueTask<object?>> _awaitResult;
+    private readonly bool _wireArgumentsAreAll; // nothing to inject: the wire arguments can be the invocation's
 
     public RemoteMethod(MethodInfo method, string wireName)
     {
@@ -25,8 +26,6 @@ internal sealed class RemoteMethod
         _awaitResult = ResultAwaiter.For(method.ReturnType);
         _wireArgumentsAreAll = _wireToParameter.Length == _parameters.Length;
     }
-
-    private readonly bool _wireArgumentsAreAll;
 
     public string WireName { get; }
 

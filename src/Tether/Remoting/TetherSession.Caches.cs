@@ -114,13 +114,7 @@ public sealed partial class TetherSession
                 return;
             }
 
-            do
-            {
-                _lastCacheId++;
-            }
-            while (_lastCacheId == 0 || _observersById.ContainsKey(_lastCacheId));
-
-            observer = new CacheObserver(this, _lastCacheId, cacheable);
+            observer = new CacheObserver(this, NextFreeId(ref _lastCacheId, _observersById), cacheable);
             _observersById.Add(observer.CacheId, observer);
             _observersByCacheable.Add(cacheable, observer);
             RemotingCounters.Observers.Add(1);
@@ -148,7 +142,7 @@ public sealed partial class TetherSession
     private void HandleCacheUpdate(ref MessagePackReader reader)
     {
         var cacheId = reader.ReadUInt32();
-        var name = reader.ReadString() ?? string.Empty;
+        var name = Utf8Names.Read(ref reader);
         RemoteCache? replica;
         lock (_gate)
         {
@@ -160,34 +154,15 @@ public sealed partial class TetherSession
             return; // released here while the update was on its way
         }
 
-        var values = NewValueReader();
-        object?[] arguments;
-        RemoteMethod? method;
-        try
+        if (!TryReadArguments(ref reader, MethodTable.ForReplica(replica.GetType()), name, out var method, out var arguments, out var refusal))
         {
-            var count = values.ReadArrayHeader(ref reader);
-            if (!MethodTable.ForReplica(replica.GetType()).TryFind(name, count, out method, out var refusal))
-            {
-                LogUpdateRefused(_logger, cacheId, refusal!);
-                return;
-            }
-
-            arguments = new object?[count];
-            for (var i = 0; i < count; i++)
-            {
-                arguments[i] = values.Read(ref reader, method.WireParameterTypes[i]);
-            }
-        }
-        catch (TetherSerializationException e)
-        {
-            ReleaseMessageReplicas();
-            LogUpdateRefused(_logger, cacheId, e.Message);
+            LogUpdateRefused(_logger, cacheId, refusal.Message);
             return;
         }
 
         replica.Enqueue(
             () => method.InvokeAsync(replica, arguments, this, CancellationToken.None).AsTask(),
-            error => LogUpdateFailed(_logger, cacheId, name, error));
+            error => LogUpdateFailed(_logger, cacheId, method.WireName, error));
     }
 
     private void HandleUncache(uint cacheId)

@@ -30,11 +30,7 @@ public sealed partial class TetherSession
                 return Task.FromException<T>(new TetherLimitException($"{_pending.Count} calls are already waiting for answers on this connection (RemotingOptions.MaxOutstandingCalls = {_options.MaxOutstandingCalls})."));
             }
 
-            do
-            {
-                callId = ++_lastCallId;
-            }
-            while (callId == 0 || _pending.ContainsKey(callId));
+            callId = NextFreeId(ref _lastCallId, _pending);
 
             _pending.Add(callId, call);
             RemotingCounters.OutstandingCalls.Add(1);

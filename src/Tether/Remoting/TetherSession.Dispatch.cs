@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Nerdbank.MessagePack;
 using Tether.Protocol;
@@ -16,47 +17,25 @@ public sealed partial class TetherSession
     {
         var callId = reader.ReadUInt32();
         var target = reader.ReadUInt32();
-        var name = ReadName(ref reader);
+        var name = Utf8Names.Read(ref reader);
         if (!TryGetExport(target, out var export))
         {
             Refuse(callId, "Tether.NoSuchObject", $"No object #{target} is exported on this connection (released, or never sent).");
             return;
         }
 
-        var values = NewValueReader();
-        object?[] arguments;
-        RemoteMethod? method;
-        try
+        if (!TryReadArguments(ref reader, export.Methods, name, out var method, out var arguments, out var refusal))
         {
-            var count = values.ReadArrayHeader(ref reader);
-            if (!export.Methods.TryFind(name, count, out method, out var refusal))
-            {
-                Refuse(callId, typeof(MissingMethodException).FullName!, refusal!);
-                return;
-            }
-
-            arguments = new object?[count];
-            for (var i = 0; i < count; i++)
-            {
-                arguments[i] = values.Read(ref reader, method.WireParameterTypes[i]);
-            }
-        }
-        catch (TetherSerializationException e)
-        {
-            ReleaseMessageReplicas();
-            Refuse(callId, typeof(TetherSerializationException).FullName!, $"Arguments for '{System.Text.Encoding.UTF8.GetString(name)}' could not be read: {e.Message}");
+            Refuse(callId, refusal.Type, refusal.Message);
             return;
         }
 
-        CancellationTokenSource? cancellation;
+        CancellationTokenSource? cancellation = null;
+        bool admitted;
         lock (_gate)
         {
-            if (_incoming.Count >= _options.MaxConcurrentIncomingCalls)
-            {
-                cancellation = null;
-                method = null;
-            }
-            else
+            admitted = _incoming.Count < _options.MaxConcurrentIncomingCalls;
+            if (admitted)
             {
                 cancellation = method.TakesCancellation ? new CancellationTokenSource() : null;
                 _incoming[callId] = cancellation;
@@ -64,7 +43,7 @@ public sealed partial class TetherSession
             }
         }
 
-        if (method is null)
+        if (!admitted)
         {
             Refuse(callId, typeof(TetherLimitException).FullName!, $"Too many calls running on this connection (RemotingOptions.MaxConcurrentIncomingCalls = {_options.MaxConcurrentIncomingCalls}).");
             return;
@@ -81,17 +60,47 @@ public sealed partial class TetherSession
         }
     }
 
-    /// <summary>The method name as UTF-8 bytes in the message (copied only in the rare case it spans two segments).</summary>
-    private static ReadOnlySpan<byte> ReadName(ref MessagePackReader reader)
+    /// <summary>
+    /// Reads the arguments of a call or cache update: the method is chosen from <paramref name="methods"/> by name and
+    /// argument count, and each argument is read as its parameter's type. On failure, replicas the message created are
+    /// released and <paramref name="refusal"/> says why (as an error type and message).
+    /// </summary>
+    private bool TryReadArguments(
+        ref MessagePackReader reader,
+        MethodTable methods,
+        scoped ReadOnlySpan<byte> name,
+        [NotNullWhen(true)] out RemoteMethod? method,
+        [NotNullWhen(true)] out object?[]? arguments,
+        out (string Type, string Message) refusal)
     {
-        var peek = reader.CreatePeekReader();
-        if (peek.TryReadStringSpan(out var span))
+        var values = NewValueReader();
+        arguments = null;
+        try
         {
-            reader = peek;
-            return span;
-        }
+            var count = values.ReadArrayHeader(ref reader);
+            if (!methods.TryFind(name, count, out method, out var missing))
+            {
+                refusal = (typeof(MissingMethodException).FullName!, missing!);
+                return false;
+            }
 
-        return System.Text.Encoding.UTF8.GetBytes(reader.ReadString() ?? string.Empty);
+            arguments = new object?[count];
+            for (var i = 0; i < count; i++)
+            {
+                arguments[i] = values.Read(ref reader, method.WireParameterTypes[i]);
+            }
+
+            refusal = default;
+            return true;
+        }
+        catch (TetherSerializationException e)
+        {
+            ReleaseMessageReplicas();
+            method = null;
+            arguments = null;
+            refusal = (typeof(TetherSerializationException).FullName!, $"Arguments for '{System.Text.Encoding.UTF8.GetString(name)}' could not be read: {e.Message}");
+            return false;
+        }
     }
 
     private async Task FinishWhenDoneAsync(uint callId, ValueTask<object?> running)

@@ -132,13 +132,7 @@ public sealed partial class TetherSession : IReferenceCodec
                     throw new TetherLimitException($"This side already exports {_exportsById.Count} objects on this connection (RemotingOptions.MaxExports = {_options.MaxExports}).");
                 }
 
-                do
-                {
-                    _lastExportId++;
-                }
-                while (_lastExportId == 0 || _exportsById.ContainsKey(_lastExportId));
-
-                export = new Export(_lastExportId, target, MethodTable.ForReferenceable(target.GetType())) { Count = 1 };
+                export = new Export(NextFreeId(ref _lastExportId, _exportsById), target, MethodTable.ForReferenceable(target.GetType())) { Count = 1 };
                 _exportsById.Add(export.Id, export);
                 _exportsByObject.Add(target, export);
                 RemotingCounters.Exports.Add(1);

@@ -279,6 +279,21 @@ public sealed partial class TetherSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The next id after <paramref name="last"/> that is neither 0 (reserved: the root, or "no call") nor in use; ids
+    /// wrap around after 2^32 and skip the ones still taken. Called under <c>_gate</c>.
+    /// </summary>
+    private static uint NextFreeId<T>(ref uint last, Dictionary<uint, T> inUse)
+    {
+        do
+        {
+            last++;
+        }
+        while (last == 0 || inUse.ContainsKey(last));
+
+        return last;
+    }
+
     private delegate void MessageBody<TState>(ref MessagePackWriter writer, ValueWriter values, TState state);
 }
 

@@ -32,12 +32,12 @@ internal sealed class LoginEndpoint(LoginGate gate) : ILoginEndpoint
     public async Task<IReferenceable> LoginAsync(string userName, byte[] response, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken)
     {
         // A challenge answers one attempt only, right or wrong.
-        var challenge = Interlocked.Exchange(ref _challenge, null) ?? throw LoginGate.Refused("Ask for a challenge first (one per attempt).");
-        var store = gate.Options.Passwords ?? throw LoginGate.Refused("This server does not accept password logins.");
+        var challenge = Interlocked.Exchange(ref _challenge, null) ?? throw new LoginRefusedException("Ask for a challenge first (one per attempt).");
+        var store = gate.Options.Passwords ?? throw new LoginRefusedException("This server does not accept password logins.");
         var verifier = await store.FindVerifierAsync(userName, cancellationToken).ConfigureAwait(false);
         if (!LoginGate.Verify(verifier, challenge, response))
         {
-            throw LoginGate.Refused(WrongCredentials);
+            throw new LoginRefusedException(WrongCredentials);
         }
 
         return await CompleteAsync(userName, mind, session, cancellationToken).ConfigureAwait(false);
@@ -45,8 +45,8 @@ internal sealed class LoginEndpoint(LoginGate gate) : ILoginEndpoint
 
     public async Task<IReferenceable> LoginWithTokenAsync(string token, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken)
     {
-        var checker = gate.Options.Tokens ?? throw LoginGate.Refused("This server does not accept token logins.");
-        var userName = await checker.CheckAsync(token, cancellationToken).ConfigureAwait(false) ?? throw LoginGate.Refused("The token was not accepted.");
+        var checker = gate.Options.Tokens ?? throw new LoginRefusedException("This server does not accept token logins.");
+        var userName = await checker.CheckAsync(token, cancellationToken).ConfigureAwait(false) ?? throw new LoginRefusedException("The token was not accepted.");
         return await CompleteAsync(userName, mind, session, cancellationToken).ConfigureAwait(false);
     }
 
@@ -54,7 +54,7 @@ internal sealed class LoginEndpoint(LoginGate gate) : ILoginEndpoint
     {
         if (Interlocked.Exchange(ref _loggedIn, 1) != 0)
         {
-            throw LoginGate.Refused("This connection is already logged in.");
+            throw new LoginRefusedException("This connection is already logged in.");
         }
 
         try

@@ -50,8 +50,6 @@ internal sealed partial class LoginGate : IDisposable
 
     public void Dispose() => _claims.Dispose();
 
-    public static LoginRefusedException Refused(string message) => new(message);
-
     private async Task ClaimAsync(string userName, TetherSession session, CancellationToken cancellationToken)
     {
         await _claims.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -70,12 +68,12 @@ internal sealed partial class LoginGate : IDisposable
             switch (_options.DuplicateLogin)
             {
                 case DuplicateLoginPolicy.RefuseNew:
-                    throw Refused($"'{userName}' is already logged in from {old.Connection.RemoteEndPoint}.");
+                    throw new LoginRefusedException($"'{userName}' is already logged in from {old.Connection.RemoteEndPoint}.");
                 case DuplicateLoginPolicy.ProbeOld:
                     if (await old.Connection.ProbePeerAsync(_options.DuplicateProbeTimeout, cancellationToken).ConfigureAwait(false))
                     {
                         LogDuplicateRefused(_logger, userName, old.Connection.RemoteEndPoint, _options.DuplicateProbeTimeout.TotalSeconds);
-                        throw Refused($"'{userName}' is already logged in from {old.Connection.RemoteEndPoint}, which answered a liveness probe.");
+                        throw new LoginRefusedException($"'{userName}' is already logged in from {old.Connection.RemoteEndPoint}, which answered a liveness probe.");
                     }
 
                     LogReplacedSilent(_logger, userName, old.Connection.RemoteEndPoint, _options.DuplicateProbeTimeout.TotalSeconds);
