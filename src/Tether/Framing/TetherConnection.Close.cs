@@ -205,9 +205,12 @@ public sealed partial class TetherConnection
     /// did not complete, as an end of stream there is. A TLS client that refuses the server's certificate resets the
     /// connection after the server's side of the TLS handshake has already completed, for instance.
     /// </summary>
-    private (DisconnectReason Reason, string Detail) ClassifyTransportError(Exception exception)
+    private (DisconnectReason Reason, string Detail) ClassifyTransportError(Exception exception) =>
+        EarlyResetIsHandshakeFailure(_transport.Classify(exception));
+
+    private (DisconnectReason Reason, string Detail) EarlyResetIsHandshakeFailure((DisconnectReason Reason, string Detail) ending)
     {
-        var (reason, detail) = _transport.Classify(exception);
+        var (reason, detail) = ending;
         return reason == DisconnectReason.PeerReset && !_handshakeDone.Task.IsCompletedSuccessfully
             ? (DisconnectReason.HandshakeFailed, $"the peer reset the connection before completing the handshake ({detail})")
             : (reason, detail);

@@ -80,6 +80,12 @@ public sealed partial class TetherConnection : IFrameSink
             // Our CLOSE went out; whatever the peer's last write looked like, this is the end of our own close.
             Terminate(DisconnectReason.LocalClose, "closed by this side", TransportEnding.Graceful);
         }
+        else if (_transport.ClassifyEndOfStream() is { } abnormal)
+        {
+            // A reset or a kernel timeout cuts frames anywhere: that is not the peer breaking the protocol.
+            var (reason, detail) = EarlyResetIsHandshakeFailure(abnormal);
+            Terminate(reason, detail, TransportEnding.Abort);
+        }
         else if (_decoder.IsMidFrame)
         {
             Terminate(DisconnectReason.ProtocolViolation, "the peer closed the connection inside a frame (truncated header or payload)", TransportEnding.Abort);
@@ -87,10 +93,6 @@ public sealed partial class TetherConnection : IFrameSink
         else if (!_decoder.HandshakeDone)
         {
             Terminate(DisconnectReason.HandshakeFailed, "the peer closed the connection before completing the handshake", TransportEnding.Abort);
-        }
-        else if (_transport.EndedByReset())
-        {
-            Terminate(DisconnectReason.PeerReset, "connection reset (seen at end of stream)", TransportEnding.Abort);
         }
         else
         {

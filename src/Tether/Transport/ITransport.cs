@@ -49,11 +49,12 @@ public interface ITransport : IDisposable
     (DisconnectReason Reason, string Detail) Classify(Exception exception);
 
     /// <summary>
-    /// Called when a read returned end of stream: tells an orderly FIN from a reset whose error the kernel reported to
-    /// another call (it reports ECONNRESET once, perhaps to a concurrent send).
+    /// Called when a read returned end of stream. Linux returns end of stream not only after the peer's FIN but also
+    /// after a reset and after the kernel's own timeout (TCP_USER_TIMEOUT, keepalive), reporting the error once,
+    /// perhaps to a concurrent send; this tells those endings from an orderly FIN.
     /// </summary>
-    /// <returns>True if the connection was reset rather than closed.</returns>
-    bool EndedByReset() => false;
+    /// <returns>The reason and a detail when the connection was reset or timed out; null for an orderly FIN.</returns>
+    (DisconnectReason Reason, string Detail)? ClassifyEndOfStream() => null;
 
     /// <summary>The kernel's TCP statistics for the underlying socket (Linux); null when there is none.</summary>
     /// <returns>The snapshot or null.</returns>

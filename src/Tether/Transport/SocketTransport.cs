@@ -7,9 +7,19 @@ namespace Tether.Transport;
 /// <summary>An <see cref="ITransport"/> over a connected TCP <see cref="Socket"/>.</summary>
 public sealed class SocketTransport : ITransport
 {
+    /// <summary>The Linux error numbers that SO_ERROR reports after an end of stream.</summary>
+    private static class LinuxErrno
+    {
+        public const int ConnectionReset = 104;
+        public const int TimedOut = 110;
+    }
+
     private const int MaxUnsentLimit = 4 * 1024 * 1024;
     private static readonly TimeSpan UnsentDrainTarget = TimeSpan.FromMilliseconds(20);
     private static readonly long RetuneEvery = Stopwatch.Frequency / 10;
+
+    private static readonly (DisconnectReason, string) KernelTimedOut =
+        (DisconnectReason.DeadPeer, "the kernel timed the connection out (TCP_USER_TIMEOUT or keepalive)");
 
     private readonly Socket _socket;
     private readonly int _unsentFloor;
@@ -176,7 +186,7 @@ public sealed class SocketTransport : ITransport
         return socketError switch
         {
             SocketError.ConnectionReset or SocketError.ConnectionAborted => (DisconnectReason.PeerReset, $"connection reset ({socketError})"),
-            SocketError.TimedOut => (DisconnectReason.DeadPeer, "the kernel timed the connection out (TCP_USER_TIMEOUT or keepalive)"),
+            SocketError.TimedOut => KernelTimedOut,
             // EPIPE on a send: a FIN alone never causes it, a reset does.
             SocketError.Shutdown => (DisconnectReason.PeerReset, "connection reset (broken pipe)"),
             null when exception is ObjectDisposedException => (DisconnectReason.LocalClose, "socket closed locally"),
@@ -186,11 +196,37 @@ public sealed class SocketTransport : ITransport
     }
 
     /// <inheritdoc />
-    public bool EndedByReset()
+    public (DisconnectReason Reason, string Detail)? ClassifyEndOfStream()
     {
-        // After a FIN the socket sits in CLOSE_WAIT; after a RST the kernel has moved it to CLOSE.
+        // After a FIN the socket sits in CLOSE_WAIT; after a reset or a kernel timeout the kernel has moved it to CLOSE
+        // and left the error in SO_ERROR unless a concurrent send took it already.
         const byte TcpClose = 7;
-        return TcpInfo.Read(_socket)?.State == TcpClose;
+        if (TcpInfo.Read(_socket)?.State != TcpClose)
+        {
+            return null;
+        }
+
+        return PendingErrno() switch
+        {
+            LinuxErrno.TimedOut => KernelTimedOut,
+            LinuxErrno.ConnectionReset => (DisconnectReason.PeerReset, "connection reset (seen at end of stream)"),
+            _ => (DisconnectReason.PeerReset, "connection reset or timed out by the kernel (seen at end of stream)"),
+        };
+    }
+
+    private int PendingErrno()
+    {
+        const int SolSocket = 1;
+        const int SoError = 4;
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        try
+        {
+            return _socket.GetRawSocketOption(SolSocket, SoError, value) == sizeof(int) ? BitConverter.ToInt32(value) : 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return 0;
+        }
     }
 
     /// <inheritdoc />

@@ -140,7 +140,7 @@ public sealed class SslStreamTransport : ITransport
     }
 
     /// <inheritdoc />
-    public bool EndedByReset() => _inner.EndedByReset();
+    public (DisconnectReason Reason, string Detail)? ClassifyEndOfStream() => _inner.ClassifyEndOfStream();
 
     /// <inheritdoc />
     public TcpInfo? GetTcpInfo() => _inner.GetTcpInfo();

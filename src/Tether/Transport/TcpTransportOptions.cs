@@ -13,8 +13,9 @@ public sealed class TcpTransportOptions
     public bool KernelKeepalive { get; set; } = true;
 
     /// <summary>
-    /// Set TCP_USER_TIMEOUT (Linux) derived from the dead timeout, so unacknowledged data cannot keep a dead connection
-    /// alive for the ~15 minutes of default retransmissions. Default true.
+    /// Set TCP_USER_TIMEOUT (Linux) to the larger of 5 minutes and twice the dead timeout, so unacknowledged data cannot
+    /// keep a dead connection alive for the ~15 minutes of default retransmissions, while a retransmission lost again
+    /// on a slow link never kills a healthy connection. Default true.
     /// </summary>
     public bool UserTimeout { get; set; } = true;
 

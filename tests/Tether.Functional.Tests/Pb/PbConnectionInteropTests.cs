@@ -152,8 +152,9 @@ public sealed class PbConnectionInteropTests(ITestOutputHelper output)
             Assert.IsType<PbDeadPeerException>(reason);
 
             // Not before the dead timeout minus the longest normal gap between the server's bytes (a keepalive
-            // interval plus a tick), and within the dead timeout plus a tick (and scheduling slack).
-            Assert.InRange(detected, TimeSpan.FromSeconds(2 - 0.75 - 0.1), TimeSpan.FromSeconds(2 + 0.25 + 0.5));
+            // interval plus a tick), and within the dead timeout plus a tick and generous scheduling slack: this test
+            // shares two cores with Python peers and other tests (CI once measured 2.89 s here).
+            Assert.InRange(detected, TimeSpan.FromSeconds(2 - 0.75 - 0.1), TimeSpan.FromSeconds(2 + 0.25 + 1.5));
         }
         finally
         {

@@ -47,28 +47,31 @@ public sealed class MalformedInputTests : IDisposable
     };
 
     [Theory]
+    [InlineData(DisconnectReason.DeadPeer, "the kernel timed the connection out", DisconnectReason.DeadPeer)]
+    [InlineData(DisconnectReason.PeerReset, "connection reset (seen at end of stream)", DisconnectReason.PeerReset)]
+    public async Task A_reset_or_kernel_timeout_that_cuts_a_frame_keeps_its_own_reason(DisconnectReason ending, string detail, DisconnectReason expected)
+    {
+        // Linux reports both as end of stream to a reader, wherever they fall: a frame cut short by them is not the
+        // peer breaking the protocol (a kernel timeout on a slow link was once reported as a protocol violation).
+        var disconnection = await EndAsync(Wire.Concat(Wire.Preamble(ConnectionRole.Connector), Wire.RawHeader(100, 0x01, 0, 0), new byte[10]), t => t.InjectAbnormalEndOfStream(ending, detail));
+        Assert.Equal(expected, disconnection.Reason);
+        Assert.Equal(detail, disconnection.Detail);
+    }
+
+    [Fact]
+    public async Task A_reset_before_the_handshake_is_a_failed_handshake()
+    {
+        var disconnection = await EndAsync("TET"u8.ToArray(), t => t.InjectAbnormalEndOfStream(DisconnectReason.PeerReset, "connection reset (seen at end of stream)"));
+        Assert.Equal(DisconnectReason.HandshakeFailed, disconnection.Reason);
+        Assert.Contains("before completing the handshake", disconnection.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [MemberData(nameof(Cases))]
     public async Task Malformed_input_ends_the_connection_with_a_typed_reason(string name, byte[] input, DisconnectReason expected, string detail)
     {
-        var (ours, _) = InMemoryTransport.CreatePair();
-        var options = ConnectionPair.Options(_heartbeat, o => o.MaxChannels = 4);
-        var establishing = TetherConnection.EstablishAsync(ours, ConnectionRole.Listener, options);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-
-        await ours.InjectAsync(input);
-        ours.InjectEndOfStream();
-
-        Disconnection disconnection;
-        try
-        {
-            var connection = await establishing.WaitAsync(TimeSpan.FromSeconds(10));
-            disconnection = await connection.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
-            await connection.DisposeAsync();
-        }
-        catch (ConnectionLostException e)
-        {
-            disconnection = e.Disconnection;
-        }
+        var disconnection = await EndAsync(input, t => t.InjectEndOfStream());
 
         Assert.True(expected == disconnection.Reason, $"{name}: expected {expected}, got {disconnection}");
         Assert.Contains(detail, disconnection.Detail, StringComparison.OrdinalIgnoreCase);
@@ -140,6 +143,27 @@ public sealed class MalformedInputTests : IDisposable
         using var message = (await healthy.Listener.DefaultChannel.ReceiveAsync())!.Value;
         Assert.Equal(new byte[] { 1, 2, 3 }, message.ToArray());
         Assert.False(healthy.Connector.Disconnected.IsCompleted);
+    }
+
+    /// <summary>Plays <paramref name="input"/> to a listener, ends the stream with <paramref name="end"/>, returns how the connection ended.</summary>
+    private async Task<Disconnection> EndAsync(byte[] input, Action<InMemoryTransport> end)
+    {
+        var (ours, _) = InMemoryTransport.CreatePair();
+        var options = ConnectionPair.Options(_heartbeat, o => o.MaxChannels = 4);
+        var establishing = TetherConnection.EstablishAsync(ours, ConnectionRole.Listener, options);
+        await ours.InjectAsync(input);
+        end(ours);
+        try
+        {
+            var connection = await establishing.WaitAsync(TimeSpan.FromSeconds(10));
+            var disconnection = await connection.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
+            await connection.DisposeAsync();
+            return disconnection;
+        }
+        catch (ConnectionLostException e)
+        {
+            return e.Disconnection;
+        }
     }
 }
 

@@ -19,6 +19,7 @@ public sealed class InMemoryTransport : ITransport
     private TaskCompletionSource _sendGate = CompletedGate();
     private int _closed;
     private int _waitingSends;
+    private (DisconnectReason Reason, string Detail)? _abnormalEnding;
 
     private InMemoryTransport()
     {
@@ -82,6 +83,18 @@ public sealed class InMemoryTransport : ITransport
 
     /// <summary>Ends the inbound stream as if the peer sent FIN.</summary>
     public void InjectEndOfStream() => _inbound.Writer.Complete();
+
+    /// <summary>
+    /// Ends the inbound stream the way Linux reports a reset or a kernel timeout to a reader: end of stream, with the
+    /// real ending to be found by <see cref="ClassifyEndOfStream"/>.
+    /// </summary>
+    public void InjectAbnormalEndOfStream(DisconnectReason reason, string detail)
+    {
+        _abnormalEnding = (reason, detail);
+        _inbound.Writer.Complete();
+    }
+
+    public (DisconnectReason Reason, string Detail)? ClassifyEndOfStream() => _abnormalEnding;
 
     public async ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
     {
