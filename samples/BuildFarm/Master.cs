@@ -44,7 +44,7 @@ internal sealed class Master : IRealm
 
     public ValueTask<IReferenceable> GetAvatarAsync(string userName, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken)
     {
-        Program.Say($"master: {userName} logged in from {session.Connection.RemoteEndPoint}");
+        Program.Say($"master: {userName} logged in from {session.RemoteEndPoint}");
         return ValueTask.FromResult<IReferenceable>(new WorkerPerspective(this, userName));
     }
 

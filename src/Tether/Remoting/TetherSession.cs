@@ -1,75 +1,35 @@
-using System.Buffers;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Nerdbank.MessagePack;
+using System.Net;
 using Tether.Framing;
-using Tether.Internal;
-using Tether.Protocol;
 
 namespace Tether.Remoting;
 
 /// <summary>
 /// The object layer of one connection (PB's broker): it exports this side's objects to the peer, holds references to
-/// the peer's, runs the peer's calls, and carries replicas and their updates. Every remoting message travels as one
-/// message on the connection's default channel, so framing chunks big ones and liveness never waits behind them.
+/// the peer's, runs the peer's calls, and carries replicas and their updates. What user code sees is the same whichever
+/// protocol the connection speaks: Tether's native protocol (<see cref="Start"/>, <c>TetherServer</c>,
+/// <c>TetherClient</c>) or Twisted's Perspective Broker (Tether.Pb).
 /// </summary>
-/// <remarks>
-/// The class is split by concern: calls made (<c>.Calls.cs</c>), calls served (<c>.Dispatch.cs</c>), references and
-/// lifetimes (<c>.References.cs</c>), caches (<c>.Caches.cs</c>) and the end of the connection (<c>.Disconnect.cs</c>).
-/// </remarks>
-public sealed partial class TetherSession : IAsyncDisposable
+public abstract class TetherSession : IAsyncDisposable
 {
-    private readonly TetherConnection _connection;
-    private readonly TetherChannel _channel;
-    private readonly RemotingOptions _options;
-    private readonly ILogger _logger;
-    private readonly ValueWriter _valueWriter; // used under _sendGate
-    private readonly ValueReader _valueReader; // used by the receive loop only
-
-    // _gate guards the tables; _sendGate makes "serialize, then queue" one step so messages reach the wire in the order
-    // their contents were decided (a replica's first appearance before anything naming it). Order: _sendGate, then _gate.
-    private readonly Lock _gate = new();
-    private readonly Lock _sendGate = new();
-    private readonly TaskCompletionSource<Disconnection> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile Disconnection? _disconnection;
-    private RemoteReference? _root;
-
-    private TetherSession(TetherConnection connection, RemotingOptions options, object? root)
+    /// <summary>Only the protocols Tether ships derive from this class.</summary>
+    internal TetherSession()
     {
-        _connection = connection;
-        _channel = connection.DefaultChannel;
-        _options = options;
-        _logger = connection.Options.LoggerFactory?.CreateLogger<TetherSession>() ?? NullLogger<TetherSession>.Instance;
-        _valueWriter = new ValueWriter(options.Types, this, options.Limits.MaxDepth);
-        _valueReader = new ValueReader(options.Types, this, options.Limits);
-        if (root is not null)
-        {
-            ExportRoot(root);
-        }
-
-        RemotingCounters.Sessions.Add(1);
     }
 
-    /// <summary>The connection underneath.</summary>
-    public TetherConnection Connection => _connection;
+    /// <summary>The native connection underneath; null for a session over another protocol (Twisted PB).</summary>
+    public virtual TetherConnection? Connection => null;
 
-    /// <summary>A reference to the peer's root object (export 0).</summary>
-    public RemoteReference Root
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _root ??= new RemoteReference(this, 0, counted: false);
-            }
-        }
-    }
+    /// <summary>The peer's address, when known.</summary>
+    public abstract EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>A reference to the peer's root object.</summary>
+    public abstract RemoteReference Root { get; }
 
     /// <summary>True until the connection is lost.</summary>
-    public bool IsConnected => _disconnection is null;
+    public abstract bool IsConnected { get; }
 
     /// <summary>Completes once the connection is lost and every call, observer and notifier has been settled.</summary>
-    public Task<Disconnection> Disconnected => _ended.Task;
+    public abstract Task<Disconnection> Disconnected { get; }
 
     /// <summary>On a server with login: the name the peer logged in as (null before login).</summary>
     public string? UserName { get; internal set; }
@@ -78,7 +38,7 @@ public sealed partial class TetherSession : IAsyncDisposable
     public object? Avatar { get; internal set; }
 
     /// <summary>
-    /// Starts the object layer on an established connection. From here on the default channel belongs to it.
+    /// Starts the object layer on an established native connection. From here on the default channel belongs to it.
     /// </summary>
     /// <param name="connection">The connection.</param>
     /// <param name="options">Remoting options; null for defaults.</param>
@@ -89,223 +49,46 @@ public sealed partial class TetherSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(connection);
         options ??= new RemotingOptions();
         options.Validate();
-        var session = new TetherSession(connection, options, root);
-        session.Run();
-        return session;
+        return NativeSession.Launch(connection, options, root);
     }
 
     /// <summary>A snapshot of this session's tables, for monitoring and leak checks.</summary>
     /// <returns>The counts.</returns>
-    public RemotingStatistics GetStatistics()
-    {
-        lock (_gate)
-        {
-            return new RemotingStatistics(_exportsById.Count, _imports.Count, _pending.Count, _incoming.Count, _observersById.Count, _replicas.Count, _notifiers.Count);
-        }
-    }
+    public abstract RemotingStatistics GetStatistics();
+
+    /// <summary>Ends the connection at once (RST); everything is settled with <see cref="DisconnectReason.LocalClose"/>.</summary>
+    /// <param name="reason">Why, for the log and the disconnect detail.</param>
+    public abstract void Abort(string reason);
+
+    /// <summary>
+    /// Asks the peer for a sign of life now and waits up to <paramref name="timeout"/> for any byte from it.
+    /// </summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True if the peer answered in time; false if it did not or the connection is gone.</returns>
+    public abstract Task<bool> ProbePeerAsync(TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>Closes the connection in an orderly way and waits until everything is settled.</summary>
     /// <param name="cancellationToken">Cancels waiting for the orderly close (the connection is then aborted).</param>
     /// <returns>A task for the close.</returns>
-    public async Task CloseAsync(CancellationToken cancellationToken = default)
-    {
-        await _connection.CloseAsync(cancellationToken).ConfigureAwait(false);
-        await _ended.Task.ConfigureAwait(false);
-    }
+    public abstract Task CloseAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Closes the connection (see <see cref="CloseAsync"/>).</summary>
     /// <returns>A task for the disposal.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        await _connection.DisposeAsync().ConfigureAwait(false);
-        await _ended.Task.ConfigureAwait(false);
-    }
+    public abstract ValueTask DisposeAsync();
 
-    /// <inheritdoc />
-    public override string ToString() => $"session {_connection.RemoteEndPoint}{(UserName is null ? string.Empty : $" ({UserName})")}";
+    /// <summary>Calls <paramref name="method"/> on the peer's object <paramref name="target"/> (0: its root).</summary>
+    internal abstract Task<T> CallAsync<T>(uint target, string method, object?[] arguments, CancellationToken cancellationToken);
 
-    private void Run()
-    {
-        _ = _connection.Disconnected.ContinueWith(static (t, state) => ((TetherSession)state!).OnDisconnected(t.Result), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        _ = Task.Run(ReceiveLoopAsync);
-    }
+    /// <summary>The reference was released after <paramref name="count"/> receipts: tell the peer.</summary>
+    internal abstract void ReleaseImport(RemoteReference reference, int count);
 
-    private async Task ReceiveLoopAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                var received = await _channel.ReceiveAsync().ConfigureAwait(false);
-                if (received is not { } message)
-                {
-                    // The peer ended its object layer but not the connection: nothing more can be asked or answered.
-                    _connection.FailProtocol("the peer closed the default channel, which carries the remoting messages");
-                    return;
-                }
+    /// <summary>Runs <paramref name="callback"/> once when the connection is lost; dispose to cancel.</summary>
+    internal abstract IDisposable AddDisconnectNotifier(Action<Disconnection> callback);
 
-                try
-                {
-                    Handle(message.Payload);
-                }
-                finally
-                {
-                    message.Dispose();
-                }
-            }
-        }
-        catch (ConnectionLostException)
-        {
-            // OnDisconnected settles everything.
-        }
-        catch (RemotingProtocolException e)
-        {
-            _connection.FailProtocol(e.Message);
-        }
-        catch (Exception e)
-        {
-            // A bug of ours, not the peer's: say so, and end the connection rather than leave calls hanging on it.
-            LogReceiveLoopFailed(_logger, e);
-            _connection.Abort($"internal error in the remoting layer: {e.GetType().Name}: {e.Message}");
-        }
-    }
+    /// <summary>Pushes an update to the replica <paramref name="observer"/> stands for.</summary>
+    internal abstract Task SendCacheUpdateAsync(CacheObserver observer, string method, object?[] arguments);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The remoting receive loop failed")]
-    private static partial void LogReceiveLoopFailed(ILogger logger, Exception error);
-
-    private void Handle(ReadOnlySequence<byte> payload)
-    {
-        var reader = new MessagePackReader(payload);
-        MessageKind kind;
-        try
-        {
-            var fields = reader.ReadArrayHeader();
-            kind = (MessageKind)reader.ReadByte();
-            if (fields != ExpectedFields(kind))
-            {
-                throw new RemotingProtocolException($"remoting message of kind {kind} has {fields} fields, expected {ExpectedFields(kind)}");
-            }
-
-            switch (kind)
-            {
-                case MessageKind.Call: HandleCall(ref reader); break;
-                case MessageKind.Answer: HandleAnswer(ref reader); break;
-                case MessageKind.Error: HandleError(ref reader); break;
-                case MessageKind.Cancel: HandleCancel(reader.ReadUInt32()); break;
-                case MessageKind.Decref: HandleDecref(reader.ReadUInt32(), reader.ReadInt32()); break;
-                case MessageKind.CacheUpdate: HandleCacheUpdate(ref reader); break;
-                case MessageKind.Uncache: HandleUncache(reader.ReadUInt32()); break;
-            }
-        }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException)
-        {
-            throw new RemotingProtocolException($"malformed remoting message: {e.Message}");
-        }
-    }
-
-    private static int ExpectedFields(MessageKind kind) => kind switch
-    {
-        MessageKind.Call => 5,
-        MessageKind.Answer => 3,
-        MessageKind.Error => 5,
-        MessageKind.Cancel => 2,
-        MessageKind.Decref => 3,
-        MessageKind.CacheUpdate => 4,
-        MessageKind.Uncache => 2,
-        _ => throw new RemotingProtocolException($"unknown remoting message kind {(byte)kind}"),
-    };
-
-    /// <summary>The receive loop's reader, reset for the next message.</summary>
-    private ValueReader NewValueReader()
-    {
-        _messageReplicas.Clear();
-        _valueReader.Reset();
-        return _valueReader;
-    }
-
-    /// <summary>
-    /// Serializes a message and queues it, in one step under the send lock. Nothing awaits the write: the buffer goes
-    /// back to the pool when the framing layer is done with it, and a failed write ends the connection, whose end
-    /// settles every call.
-    /// </summary>
-    /// <exception cref="TetherSerializationException">A value in it cannot be sent (nothing was queued, nothing leaked).</exception>
-    /// <exception cref="ConnectionLostException">The connection is gone.</exception>
-    private void SendMessage<TState>(in TState state, MessageBody<TState> body)
-    {
-        var buffer = new PooledBufferWriter();
-        try
-        {
-            lock (_sendGate)
-            {
-                if (_disconnection is { } lost)
-                {
-                    throw new ConnectionLostException(lost);
-                }
-
-                _messageExports.Clear();
-                _messageObservers.Clear();
-                try
-                {
-                    var writer = new MessagePackWriter(buffer);
-                    _valueWriter.Reset();
-                    body(ref writer, _valueWriter, state);
-                    writer.Flush();
-                }
-                catch
-                {
-                    RollBackMessage();
-                    throw;
-                }
-
-                _channel.Post(buffer.WrittenMemory, buffer);
-            }
-        }
-        catch
-        {
-            buffer.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Sends a message whose loss with the connection needs no report (answers, cancels, decrefs).</summary>
-    private void Post<TState>(in TState state, MessageBody<TState> body)
-    {
-        try
-        {
-            SendMessage(state, body);
-        }
-        catch (ConnectionLostException)
-        {
-        }
-    }
-
-    /// <summary>
-    /// The next id after <paramref name="last"/> that is neither 0 (reserved: the root, or "no call") nor in use; ids
-    /// wrap around after 2^32 and skip the ones still taken. Called under <c>_gate</c>.
-    /// </summary>
-    private static uint NextFreeId<T>(ref uint last, Dictionary<uint, T> inUse)
-    {
-        do
-        {
-            last++;
-        }
-        while (last == 0 || inUse.ContainsKey(last));
-
-        return last;
-    }
-
-    private delegate void MessageBody<TState>(ref MessagePackWriter writer, ValueWriter values, TState state);
+    /// <summary>The replica was disposed: the owner stops observing.</summary>
+    internal abstract void ReleaseReplica(RemoteCache replica);
 }
-
-/// <summary>Counts of a session's tables.</summary>
-/// <param name="Exports">Objects this side exports to the peer (including the root).</param>
-/// <param name="Imports">Live references to the peer's objects.</param>
-/// <param name="OutstandingCalls">Calls made and not yet answered.</param>
-/// <param name="IncomingCalls">The peer's calls running here.</param>
-/// <param name="Observers">Replicas of this side's cacheables that the peer holds.</param>
-/// <param name="Replicas">Replicas of the peer's cacheables held here.</param>
-/// <param name="DisconnectNotifiers">Callbacks waiting for the connection to be lost.</param>
-public sealed record RemotingStatistics(int Exports, int Imports, int OutstandingCalls, int IncomingCalls, int Observers, int Replicas, int DisconnectNotifiers);
-
-/// <summary>The peer sent a remoting message that breaks the protocol; the connection ends with ProtocolViolation.</summary>
-internal sealed class RemotingProtocolException(string message) : Exception(message);

@@ -26,7 +26,7 @@ public sealed class DisconnectTests
         var pending = pair.Client.Root.CallAsync<int>("WaitForCancel");
         await calculator.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        pair.Server.Connection.Abort("killed"); // the server end vanishes: RST
+        pair.Server.Abort("killed"); // the server end vanishes: RST
 
         var lost = await Assert.ThrowsAsync<ConnectionLostException>(() => pending);
         Assert.Equal(DisconnectReason.PeerReset, lost.Reason);

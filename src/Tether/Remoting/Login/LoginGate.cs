@@ -44,7 +44,7 @@ internal sealed partial class LoginGate : IDisposable
         session.UserName = userName;
         session.Avatar = avatar;
         _ = session.Disconnected.ContinueWith(t => LogoutAsync(userName, avatar, session, t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
-        LogLoggedIn(_logger, userName, session.Connection.RemoteEndPoint);
+        LogLoggedIn(_logger, userName, session.RemoteEndPoint);
         return avatar;
     }
 
@@ -68,19 +68,19 @@ internal sealed partial class LoginGate : IDisposable
             switch (_options.DuplicateLogin)
             {
                 case DuplicateLoginPolicy.RefuseNew:
-                    throw new LoginRefusedException($"'{userName}' is already logged in from {old.Connection.RemoteEndPoint}.");
+                    throw new LoginRefusedException($"'{userName}' is already logged in from {old.RemoteEndPoint}.");
                 case DuplicateLoginPolicy.ProbeOld:
-                    if (await old.Connection.ProbePeerAsync(_options.DuplicateProbeTimeout, cancellationToken).ConfigureAwait(false))
+                    if (await old.ProbePeerAsync(_options.DuplicateProbeTimeout, cancellationToken).ConfigureAwait(false))
                     {
-                        LogDuplicateRefused(_logger, userName, old.Connection.RemoteEndPoint, _options.DuplicateProbeTimeout.TotalSeconds);
-                        throw new LoginRefusedException($"'{userName}' is already logged in from {old.Connection.RemoteEndPoint}, which answered a liveness probe.");
+                        LogDuplicateRefused(_logger, userName, old.RemoteEndPoint, _options.DuplicateProbeTimeout.TotalSeconds);
+                        throw new LoginRefusedException($"'{userName}' is already logged in from {old.RemoteEndPoint}, which answered a liveness probe.");
                     }
 
-                    LogReplacedSilent(_logger, userName, old.Connection.RemoteEndPoint, _options.DuplicateProbeTimeout.TotalSeconds);
-                    old.Connection.Abort($"'{userName}' logged in again and this connection did not answer a liveness probe within {_options.DuplicateProbeTimeout.TotalSeconds:0.###} s");
+                    LogReplacedSilent(_logger, userName, old.RemoteEndPoint, _options.DuplicateProbeTimeout.TotalSeconds);
+                    old.Abort($"'{userName}' logged in again and this connection did not answer a liveness probe within {_options.DuplicateProbeTimeout.TotalSeconds:0.###} s");
                     break;
                 default:
-                    old.Connection.Abort($"replaced by a new login of '{userName}'");
+                    old.Abort($"replaced by a new login of '{userName}'");
                     break;
             }
 

@@ -8,7 +8,7 @@ namespace Tether.Remoting;
 /// Cacheables both ways. Owner side: one observer per cacheable per connection, stopped exactly once (release or loss).
 /// Replica side: one replica per cache id; updates run in the order they arrived.
 /// </summary>
-public sealed partial class TetherSession
+internal sealed partial class NativeSession
 {
     private readonly Dictionary<uint, CacheObserver> _observersById = [];
     private readonly Dictionary<Cacheable, CacheObserver> _observersByCacheable = new(ReferenceEqualityComparer.Instance);
@@ -57,7 +57,7 @@ public sealed partial class TetherSession
         return replica;
     }
 
-    internal Task SendCacheUpdateAsync(CacheObserver observer, string method, object?[] arguments)
+    internal override Task SendCacheUpdateAsync(CacheObserver observer, string method, object?[] arguments)
     {
         try
         {
@@ -77,7 +77,7 @@ public sealed partial class TetherSession
         }
     }
 
-    internal void ReleaseReplica(RemoteCache replica)
+    internal override void ReleaseReplica(RemoteCache replica)
     {
         lock (_gate)
         {

@@ -6,12 +6,12 @@ namespace Tether.Remoting;
 /// The end of the connection, whatever the reason: every outstanding call fails once with the reason, every call
 /// running here sees its token fire, every observer is stopped once, every notifier runs once, and the tables empty.
 /// </summary>
-public sealed partial class TetherSession
+internal sealed partial class NativeSession
 {
     private readonly Dictionary<long, Action<Disconnection>> _notifiers = [];
     private long _lastNotifier;
 
-    internal IDisposable AddDisconnectNotifier(Action<Disconnection> callback)
+    internal override IDisposable AddDisconnectNotifier(Action<Disconnection> callback)
     {
         long key;
         lock (_gate)
@@ -122,9 +122,9 @@ public sealed partial class TetherSession
     private static partial void LogCancelCallbackFailed(ILogger logger, Exception error);
 
     /// <summary>Cancels one disconnect notification.</summary>
-    private sealed class NotifierRegistration(TetherSession? session, long key) : IDisposable
+    private sealed class NotifierRegistration(NativeSession? session, long key) : IDisposable
     {
-        private TetherSession? _session = session;
+        private NativeSession? _session = session;
 
         public void Dispose() => Interlocked.Exchange(ref _session, null)?.RemoveNotifier(key);
     }

@@ -4,12 +4,12 @@ using Tether.Protocol;
 namespace Tether.Remoting;
 
 /// <summary>Calls this side makes: each waits in the pending table until exactly one of answer, error, cancel or loss settles it.</summary>
-public sealed partial class TetherSession
+internal sealed partial class NativeSession
 {
     private readonly Dictionary<uint, IPendingCall> _pending = [];
     private uint _lastCallId;
 
-    internal Task<T> CallAsync<T>(uint target, string method, object?[] arguments, CancellationToken cancellationToken)
+    internal override Task<T> CallAsync<T>(uint target, string method, object?[] arguments, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -59,7 +59,7 @@ public sealed partial class TetherSession
             call.Registration = cancellationToken.UnsafeRegister(
                 static (state, token) =>
                 {
-                    var (session, id) = ((TetherSession, uint))state!;
+                    var (session, id) = ((NativeSession, uint))state!;
                     session.CancelCall(id, token);
                 },
                 (this, callId));

@@ -9,7 +9,7 @@ namespace Tether.Remoting;
 /// Calls the peer makes here. Each method starts on the receive loop in arrival order (as in PB); what it awaits runs
 /// on, and the answer is sent when it completes. A refused call gets an error answer; the connection stays up.
 /// </summary>
-public sealed partial class TetherSession
+internal sealed partial class NativeSession
 {
     private readonly Dictionary<uint, CancellationTokenSource?> _incoming = [];
 

@@ -9,7 +9,7 @@ namespace Tether.Remoting;
 /// References both ways. Exports are counted per connection: each time an object is sent its count grows; the peer's
 /// decref carries how many sends it is releasing, so a send that crosses a release in flight is never lost.
 /// </summary>
-public sealed partial class TetherSession : IReferenceCodec
+internal sealed partial class NativeSession : IReferenceCodec
 {
     private readonly Dictionary<uint, Export> _exportsById = [];
     private readonly Dictionary<object, Export> _exportsByObject = new(ReferenceEqualityComparer.Instance);
@@ -68,7 +68,7 @@ public sealed partial class TetherSession : IReferenceCodec
     }
 
     /// <summary>Called by a reference on release (dispose or finalizer); the decref is sent from the thread pool, in batches.</summary>
-    internal void ReleaseImport(RemoteReference reference, int count)
+    internal override void ReleaseImport(RemoteReference reference, int count)
     {
         lock (_gate)
         {
