@@ -171,8 +171,7 @@ public sealed partial class TetherClient : IAsyncDisposable
 
     private async Task<(TetherSession Session, RemoteReference? Perspective)> ConnectOnceAsync(CancellationToken cancellationToken)
     {
-        var connection = await TetherConnector.ConnectAsync(_options.Endpoint!, _options.Connection, cancellationToken).ConfigureAwait(false);
-        var session = TetherSession.Start(connection, _options.Remoting);
+        var session = await _options.Protocol.ConnectAsync(_options.Endpoint!, _options.Connection, _options.Remoting, cancellationToken).ConfigureAwait(false);
         if (_options.Credentials is null)
         {
             return (session, null);

@@ -16,6 +16,9 @@ public sealed class TetherClientOptions
     /// <summary>Object-layer settings: allowed types, table limits.</summary>
     public RemotingOptions Remoting { get; set; } = new();
 
+    /// <summary>The wire protocol: <see cref="RemotingProtocol.Native"/> (default) or Twisted PB (Tether.Pb's <c>TwistedPb.Protocol</c>).</summary>
+    public RemotingProtocol Protocol { get; set; } = RemotingProtocol.Native;
+
     /// <summary>Credentials to log in with after every (re)connect; null when the server has no login.</summary>
     public Credentials? Credentials { get; set; }
 
@@ -39,10 +42,12 @@ public sealed class TetherClientOptions
 
         ArgumentNullException.ThrowIfNull(Connection);
         ArgumentNullException.ThrowIfNull(Remoting);
+        ArgumentNullException.ThrowIfNull(Protocol);
         ArgumentNullException.ThrowIfNull(Reconnect);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         Connection.Validate();
         Remoting.Validate();
+        Protocol.Validate(Connection, serverLogin: false);
         Reconnect.Validate();
     }
 }

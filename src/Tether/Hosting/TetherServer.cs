@@ -15,7 +15,7 @@ namespace Tether.Hosting;
 public sealed partial class TetherServer : IAsyncDisposable
 {
     private readonly TetherServerOptions _options;
-    private readonly TetherListener _listener;
+    private readonly ISessionListener _listener;
     private readonly LoginGate? _login;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<TetherSession, byte> _sessions = new();
@@ -27,7 +27,7 @@ public sealed partial class TetherServer : IAsyncDisposable
         _options = options;
         _logger = options.Connection.LoggerFactory?.CreateLogger<TetherServer>() ?? NullLogger<TetherServer>.Instance;
         _login = options.Login is null ? null : new LoginGate(options.Login, _logger);
-        _listener = TetherListener.Start(options.Endpoint, options.Connection);
+        _listener = options.Protocol.Listen(options.Endpoint, options.Connection, options.Remoting, () => _login?.CreateEndpoint() ?? _options.Root);
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -69,17 +69,16 @@ public sealed partial class TetherServer : IAsyncDisposable
     {
         while (true)
         {
-            Framing.TetherConnection connection;
+            TetherSession session;
             try
             {
-                connection = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                session = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
             {
                 return;
             }
 
-            var session = TetherSession.Start(connection, _options.Remoting, _login?.CreateEndpoint() ?? _options.Root);
             _sessions.TryAdd(session, 0);
             _ = session.Disconnected.ContinueWith(t => Ended(session, t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             SafeEvents.Raise(SessionStarted, this, new TetherSessionEventArgs(session), _logger);

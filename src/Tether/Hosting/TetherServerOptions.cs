@@ -16,6 +16,9 @@ public sealed class TetherServerOptions
     /// <summary>Object-layer settings: allowed types, table limits.</summary>
     public RemotingOptions Remoting { get; set; } = new();
 
+    /// <summary>The wire protocol: <see cref="RemotingProtocol.Native"/> (default) or Twisted PB (Tether.Pb's <c>TwistedPb.Protocol</c>).</summary>
+    public RemotingProtocol Protocol { get; set; } = RemotingProtocol.Native;
+
     /// <summary>The root object every peer reaches without logging in; leave null when <see cref="Login"/> is set.</summary>
     public IReferenceable? Root { get; set; }
 
@@ -29,6 +32,7 @@ public sealed class TetherServerOptions
         ArgumentNullException.ThrowIfNull(Endpoint);
         ArgumentNullException.ThrowIfNull(Connection);
         ArgumentNullException.ThrowIfNull(Remoting);
+        ArgumentNullException.ThrowIfNull(Protocol);
         if (Root is not null && Login is not null)
         {
             throw new ArgumentException("Set either Root (open to every peer) or Login (a root reached only through login), not both.", nameof(Root));
@@ -36,6 +40,7 @@ public sealed class TetherServerOptions
 
         Connection.Validate();
         Remoting.Validate();
+        Protocol.Validate(Connection, serverLogin: Login is not null);
         Login?.Validate();
     }
 }

@@ -5,6 +5,7 @@ using Nerdbank.MessagePack;
 using Tether.Framing;
 using Tether.Internal;
 using Tether.Protocol;
+using Tether.Remoting.Login;
 
 namespace Tether.Remoting;
 
@@ -81,6 +82,29 @@ internal sealed partial class NativeSession : TetherSession
         var session = new NativeSession(connection, options, root);
         session.Run();
         return session;
+    }
+
+    /// <inheritdoc />
+    internal override async Task<RemoteReference> LoginAsync(Credentials credentials, IReferenceable? mind, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (credentials)
+            {
+                case PasswordCredentials password:
+                    var challenge = await Root.CallAsync<byte[]>("Challenge", cancellationToken).ConfigureAwait(false);
+                    var verifier = PasswordVerifier.Derive(password.UserName, password.Password);
+                    return await Root.CallAsync<RemoteReference>("Login", password.UserName, PasswordVerifier.Respond(verifier, challenge), mind, cancellationToken).ConfigureAwait(false);
+                case TokenCredentials token:
+                    return await Root.CallAsync<RemoteReference>("LoginWithToken", token.Token, mind, cancellationToken).ConfigureAwait(false);
+                default:
+                    throw new ArgumentException($"Unsupported credentials {credentials.GetType()}.", nameof(credentials));
+            }
+        }
+        catch (RemoteCallException e) when (e.RemoteType == typeof(LoginRefusedException).FullName)
+        {
+            throw new LoginRefusedException(e.Message, e);
+        }
     }
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using System.Net;
 using Tether.Framing;
+using Tether.Remoting.Login;
 
 namespace Tether.Remoting;
 
@@ -88,6 +89,9 @@ public abstract class TetherSession : IAsyncDisposable
 
     /// <summary>Pushes an update to the replica <paramref name="observer"/> stands for.</summary>
     internal abstract Task SendCacheUpdateAsync(CacheObserver observer, string method, object?[] arguments);
+
+    /// <summary>Logs in to a server with login (see <c>SessionLoginExtensions.LoginAsync</c>).</summary>
+    internal abstract Task<RemoteReference> LoginAsync(Credentials credentials, IReferenceable? mind, CancellationToken cancellationToken);
 
     /// <summary>The replica was disposed: the owner stops observing.</summary>
     internal abstract void ReleaseReplica(RemoteCache replica);
