@@ -42,9 +42,23 @@ public sealed class PbTypeRegistry
             throw new ArgumentException($"{typeof(T)} is already registered as {_byType[typeof(T)].TypeName}", nameof(toState));
         }
 
-        var entry = new PbCopyableType(typeName, typeof(T), state => fromState(state), value => toState((T)value));
-        _byName.Add(typeName, entry);
-        _byType.Add(typeof(T), entry);
+        return RegisterCopyable(typeName, typeof(T), state => fromState(state), value => toState((T)value));
+    }
+
+    /// <summary>The untyped form of <see cref="RegisterCopyable{T}"/>, for types known only at run time.</summary>
+    internal PbTypeRegistry RegisterCopyable(
+        string typeName,
+        Type type,
+        Func<IReadOnlyDictionary<string, object?>, object> fromState,
+        Func<object, IReadOnlyDictionary<string, object?>> toState)
+    {
+        EnsureNameIsFree(typeName);
+        if (!_byType.TryAdd(type, new PbCopyableType(typeName, type, fromState, toState)))
+        {
+            throw new ArgumentException($"{type} is already registered as {_byType[type].TypeName}", nameof(type));
+        }
+
+        _byName.Add(typeName, _byType[type]);
         return this;
     }
 

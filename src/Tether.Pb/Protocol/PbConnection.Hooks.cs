@@ -13,6 +13,7 @@ public sealed partial class PbConnection
             _ when connection._replicas.IdOf(value) is { } id => new PbLocalCache(id),
             IPbCacheable cacheable => Cache(cacheable),
             IPbCallable callable => new PbRemote(connection._exports.AddReference(callable)),
+            _ when connection._mapOutbound?.Invoke(value) is { } mapped && !ReferenceEquals(mapped, value) => ToReference(mapped),
             _ => null,
         };
 

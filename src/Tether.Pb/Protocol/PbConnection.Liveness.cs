@@ -13,6 +13,30 @@ public sealed partial class PbConnection
     /// <summary>Smoothed round-trip time of liveness pings; null without liveness or before the first answer.</summary>
     public TimeSpan? SmoothedRoundTripTime => _liveness?.SmoothedRoundTripTime;
 
+    /// <summary>
+    /// Sends the liveness ping now and waits up to <paramref name="timeout"/> for its answer or error, either of which
+    /// proves the peer alive.
+    /// </summary>
+    /// <returns>True if the peer answered in time.</returns>
+    public async Task<bool> ProbePeerAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var options = _livenessOptions ?? new PbLivenessOptions();
+        var call = CallAsync(PbObjectId.FromName(options.PingObject), options.PingMethod, [], null, CancellationToken.None);
+        try
+        {
+            await call.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (PbRemoteCallException)
+        {
+            return true;
+        }
+        catch (Exception e) when (e is TimeoutException or PbConnectionLostException)
+        {
+            return false;
+        }
+    }
+
     private static LivenessHeartbeat HeartbeatOf(PbLivenessOptions options) => options.Heartbeat ?? LivenessHeartbeat.Shared;
 
     /// <summary>

@@ -28,6 +28,7 @@ public sealed partial class PbConnection : IAsyncDisposable
     private readonly PbCachedObjects _cached;
     private readonly PbReplicas _replicas = new();
     private readonly Func<PbNewCache, object>? _replicaFactory;
+    private readonly Func<object, object?>? _mapOutbound;
     private readonly TimeSpan _handshakeTimeout;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<object?>> _pending = new();
@@ -52,6 +53,7 @@ public sealed partial class PbConnection : IAsyncDisposable
         _exports = new PbExportTable(options.MaxExports);
         _cached = new PbCachedObjects(options.MaxExports);
         _replicaFactory = options.ReplicaFactory;
+        _mapOutbound = options.MapOutbound;
         if (!isClient && options.Root is { } root)
         {
             _exports.SetNamed(PbObjectId.Root.Name!, root);

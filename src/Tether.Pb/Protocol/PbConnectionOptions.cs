@@ -31,6 +31,13 @@ public sealed record PbConnectionOptions
     /// <summary>Tether's keepalive and dead-peer detection; null leaves the connection as plain PB (no liveness).</summary>
     public PbLivenessOptions? Liveness { get; init; }
 
+    /// <summary>
+    /// Maps an object jelly does not know to one the broker does (an <see cref="IPbCallable"/>, an
+    /// <see cref="IPbCacheable"/>, a <see cref="PbRemoteReference"/>, a replica); how Tether's object model rides on
+    /// this connection. Null or an unchanged object: the value cannot be sent.
+    /// </summary>
+    internal Func<object, object?>? MapOutbound { get; init; }
+
     /// <summary>How long the dialect and version exchange may take.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

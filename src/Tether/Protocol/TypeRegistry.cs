@@ -71,6 +71,12 @@ public sealed class TypeRegistry
     internal bool TryGetCopyable(string name, [NotNullWhen(true)] out CopyableShape? shape) => _copyablesByName.TryGetValue(name, out shape);
 
     internal bool TryGetReplica(string name, [NotNullWhen(true)] out ReplicaShape? shape) => _replicasByName.TryGetValue(name, out shape);
+
+    /// <summary>Every registered copyable (for protocols that register them in their own terms).</summary>
+    internal IEnumerable<CopyableShape> Copyables => _copyablesByType.Values;
+
+    /// <summary>Every registered replica class.</summary>
+    internal IEnumerable<ReplicaShape> Replicas => _replicasByName.Values;
 }
 
 /// <summary>How to build the replica of a cacheable the peer calls <see cref="Name"/>.</summary>

@@ -48,7 +48,7 @@ pb.setUnjellyableForClass("example.DotnetStatus", RemoteDotnetStatus)
 
 
 @defer.inlineCallbacks
-def exercise(root):
+def exercise(root, keywords=True):
     mismatches = []
     for name, value in CATALOGUE.items():
         if name in ("copyable", "failure"):
@@ -59,7 +59,8 @@ def exercise(root):
     emit("echo", mismatches=mismatches)
 
     emit("add", value=(yield root.callRemote("add", 2**70, 1)) == 2**70 + 1)
-    emit("describe", value=(yield root.callRemote("describe", 1, "two", b"3", key=4)))
+    if keywords:
+        emit("describe", value=(yield root.callRemote("describe", 1, "two", b"3", key=4)))
 
     try:
         yield root.callRemote("fail", "boom ☃")
@@ -154,6 +155,9 @@ def main():
 
     if scenario == "calls":
         d = factory.getRootObject().addCallback(exercise)
+    elif scenario == "model":
+        # Tether's object model over PB: methods take positional arguments only.
+        d = factory.getRootObject().addCallback(exercise, keywords=False)
     elif scenario == "login":
         d = login(factory)
     elif scenario == "throughput":

@@ -123,6 +123,9 @@ class TestRoot(pb.Root):
     def remote_isRoot(self, reference):
         return reference is self
 
+    def remote_callMeBack(self, callback, value):
+        return callback.callRemote("take", value)
+
     def remote_later(self, value, delay):
         d = defer.Deferred()
         reactor.callLater(delay, d.callback, value)

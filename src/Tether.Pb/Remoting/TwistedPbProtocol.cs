@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Tether.Hosting;
+using Tether.Remoting;
+using Tether.Transport;
+
+namespace Tether.Pb.Remoting;
+
+/// <summary>
+/// Twisted's Perspective Broker (protocol version 6, the "pb" banana dialect) as a <see cref="RemotingProtocol"/>:
+/// set <c>TetherServerOptions.Protocol</c> or <c>TetherClientOptions.Protocol</c> to <see cref="TwistedPb.Protocol"/>
+/// (or a configured instance) and the same user code talks with Python PB peers. Liveness is Tether's: the keepalive
+/// interval and dead timeout of the connection options, with a ping any PB peer answers (see
+/// <see cref="PingObject"/>). Not available over PB: TLS, token login, server-side login (use Tether.Pb's
+/// <c>PbPortal</c> directly: PB's challenge needs MD5 digests, not Tether's PBKDF2 verifiers), and cancelling a
+/// running remote call (PB has no message for it; the caller stops waiting and the answer is dropped).
+/// </summary>
+public sealed class TwistedPbProtocol : RemotingProtocol
+{
+    /// <summary>The object the liveness ping calls (default <c>tether.ping</c>, which no peer exports: its "Invalid Object ID" error is the answer).</summary>
+    public string PingObject { get; init; } = "tether.ping";
+
+    /// <summary>The method the liveness ping calls (default <c>ping</c>); set both to a method the peer really has, e.g. Buildbot's <c>keepalive</c>, if preferred.</summary>
+    public string PingMethod { get; init; } = "ping";
+
+    /// <inheritdoc />
+    public override string Name => "twisted-pb";
+
+    internal override void Validate(TetherConnectionOptions connection, bool serverLogin)
+    {
+        if (connection.Tls is not null)
+        {
+            throw new ArgumentException("Twisted PB runs over plain TCP here; TLS is available with the native protocol only.", nameof(connection));
+        }
+
+        if (serverLogin)
+        {
+            throw new ArgumentException("Server-side login over Twisted PB needs MD5 password digests; serve a Tether.Pb PbPortal with PbConnection instead.", nameof(serverLogin));
+        }
+    }
+
+    internal override ISessionListener Listen(IPEndPoint endpoint, TetherConnectionOptions connection, RemotingOptions remoting, Func<object?> rootForNextSession) =>
+        new Listener(this, endpoint, connection, remoting, rootForNextSession);
+
+    internal override async Task<TetherSession> ConnectAsync(EndPoint endpoint, TetherConnectionOptions connection, RemotingOptions remoting, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            Configure(socket, connection);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return await PbSession.StartAsync(socket, isClient: true, connection, remoting, this, root: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void Configure(Socket socket, TetherConnectionOptions connection) =>
+        TcpSocketConfigurator.Apply(socket, connection.Transport, connection.DeadTimeout, connection.LoggerFactory?.CreateLogger<TwistedPbProtocol>());
+
+    /// <summary>Accepts sockets and negotiates PB on each in the background, so one slow peer does not hold up the rest.</summary>
+    private sealed class Listener : ISessionListener
+    {
+        private readonly TwistedPbProtocol _protocol;
+        private readonly TetherConnectionOptions _connection;
+        private readonly RemotingOptions _remoting;
+        private readonly Func<object?> _rootForNextSession;
+        private readonly Socket _socket;
+        private readonly Channel<TetherSession> _sessions = Channel.CreateUnbounded<TetherSession>();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _acceptLoop;
+
+        public Listener(TwistedPbProtocol protocol, IPEndPoint endpoint, TetherConnectionOptions connection, RemotingOptions remoting, Func<object?> rootForNextSession)
+        {
+            _protocol = protocol;
+            _connection = connection;
+            _remoting = remoting;
+            _rootForNextSession = rootForNextSession;
+            _socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                _socket.Bind(endpoint);
+                _socket.Listen();
+            }
+            catch
+            {
+                _socket.Dispose();
+                throw;
+            }
+
+            LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+            _acceptLoop = Task.Run(AcceptLoopAsync);
+        }
+
+        public IPEndPoint LocalEndPoint { get; }
+
+        public async Task<TetherSession> AcceptAsync(CancellationToken cancellationToken) =>
+            await _sessions.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            _socket.Dispose();
+            await _acceptLoop.ConfigureAwait(false);
+            _sessions.Writer.TryComplete();
+            _stop.Dispose();
+        }
+
+        private async Task AcceptLoopAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket accepted;
+                try
+                {
+                    accepted = await _socket.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                    Configure(accepted, _connection);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+                {
+                    if (_stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                _ = NegotiateAsync(accepted);
+            }
+        }
+
+        private async Task NegotiateAsync(Socket accepted)
+        {
+            try
+            {
+                var session = await PbSession.StartAsync(accepted, isClient: false, _connection, _remoting, _protocol, _rootForNextSession() as IReferenceable, _stop.Token).ConfigureAwait(false);
+                if (!_sessions.Writer.TryWrite(session))
+                {
+                    await session.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception)
+            {
+                // A peer that does not complete PB's negotiation is dropped (PbConnection closed its socket).
+            }
+        }
+    }
+}
+
+/// <summary>Twisted's Perspective Broker for <see cref="RemotingProtocol"/> settings.</summary>
+public static class TwistedPb
+{
+    /// <summary>Twisted PB with default liveness ping settings.</summary>
+    public static TwistedPbProtocol Protocol { get; } = new();
+}
