@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
@@ -260,6 +261,42 @@ public sealed class NetnsLab : IAsyncDisposable
     public Process StartInNamespace(LabSide side, string fileName, IEnumerable<string> args) =>
         StartInNamespace(NamespaceOf(side), fileName, args);
 
+    /// <summary>
+    /// A TCP socket that lives in <paramref name="side"/>'s namespace, for code in this process to talk across the lab's
+    /// links. A socket belongs to the namespace its creating thread was in, so a short-lived thread enters the namespace
+    /// (setns), creates it and ends; the socket is used from any thread afterwards.
+    /// </summary>
+    /// <param name="side">The namespace's side.</param>
+    /// <returns>An unconnected IPv4 stream socket.</returns>
+    /// <exception cref="IOException">The namespace could not be entered.</exception>
+    public Socket CreateSocketIn(LabSide side)
+    {
+        const int NewNetworkNamespace = 0x40000000; // CLONE_NEWNET
+        var path = $"/run/netns/{NamespaceOf(side)}";
+        Socket? socket = null;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var handle = File.OpenHandle(path);
+                if (NativeMethods.setns(handle.DangerousGetHandle(), NewNetworkNamespace) != 0)
+                {
+                    throw new IOException($"setns({path}) failed with errno {Marshal.GetLastPInvokeError()}");
+                }
+
+                socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return socket ?? throw new IOException($"no socket could be created in {NamespaceOf(side)}", error);
+    }
+
     /// <summary>Starts a program in a namespace and reads its stdout as JSON lines.</summary>
     public JsonLinesProcess StartJsonLines(LabSide side, string fileName, IEnumerable<string> args) =>
         new(StartInNamespace(NamespaceOf(side), fileName, args), $"{fileName} in {NamespaceOf(side)}");
@@ -468,5 +505,12 @@ public sealed class NetnsLab : IAsyncDisposable
             await Ip("-n", NamespaceA, "route", "add", "default", "via", RouterAddressA.ToString());
             await Router.ConfigureAsync(this, Prefix + "-rb", cancellationToken);
         }
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int setns(nint fd, int nstype);
     }
 }

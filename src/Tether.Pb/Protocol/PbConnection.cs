@@ -583,6 +583,7 @@ public sealed partial class PbConnection : IAsyncDisposable
             try
             {
                 _liveness?.OnBytesSent();
+                WatchAcknowledgements(bytes.Length);
                 await _stream.WriteAsync(bytes, _stop.Token).ConfigureAwait(false);
                 await _stream.FlushAsync(_stop.Token).ConfigureAwait(false);
                 _liveness?.OnBytesSent();

@@ -123,6 +123,12 @@ class TestRoot(pb.Root):
     def remote_isRoot(self, reference):
         return reference is self
 
+    def remote_blob(self, size):
+        return bytes(size)
+
+    def remote_size(self, data):
+        return len(data)
+
     def remote_callMeBack(self, callback, value):
         return callback.callRemote("take", value)
 
@@ -158,7 +164,8 @@ def main():
         factory = pb.PBServerFactory(portal.Portal(Realm(), [checker, checkers.AllowAnonymousAccess()]))
     else:
         raise SystemExit(f"unknown mode {mode}")
-    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    interface = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    port = reactor.listenTCP(0, factory, interface=interface)
     emit("listening", port=port.getHost().port)
     reactor.run()
 
