@@ -19,8 +19,6 @@ public sealed record PbLogin(string? Username, object? Mind);
 /// </summary>
 public sealed class PbPortal : IPbCallable
 {
-    private const int ChallengeSize = 16;
-    private const string Unauthorized = "twisted.cred.error.UnauthorizedLogin";
 
     private readonly Func<string, byte[]?> _passwordDigestFor;
     private readonly Func<PbLogin, IPbCallable> _realm;
@@ -52,12 +50,12 @@ public sealed class PbPortal : IPbCallable
         ArgumentNullException.ThrowIfNull(arguments);
         if (method == "loginAnonymous" && arguments is [var mind])
         {
-            return _allowAnonymous ? Task.FromResult<object?>(LogIn(new PbLogin(null, mind))) : Task.FromException<object?>(Refused());
+            return _allowAnonymous ? Task.FromResult<object?>(LogIn(new PbLogin(null, mind))) : Task.FromException<object?>(PbCredentials.Refused());
         }
 
         if (method != "login" || arguments is not [var name])
         {
-            return Task.FromException<object?>(NoSuchMethod(method));
+            return Task.FromException<object?>(PbCredentials.NoSuchMethod(method));
         }
 
         var username = name switch
@@ -68,20 +66,16 @@ public sealed class PbPortal : IPbCallable
         };
         if (username is null)
         {
-            return Task.FromException<object?>(Refused());
+            return Task.FromException<object?>(PbCredentials.Refused());
         }
 
-        var challenge = RandomNumberGenerator.GetBytes(ChallengeSize);
+        var challenge = PbCredentials.NewChallenge();
         return Task.FromResult<object?>(new PbTuple(challenge, new Challenger(this, username, challenge)));
     }
 
     /// <summary>The avatar for a successful login, which logs out when the client no longer holds it.</summary>
     private Avatar LogIn(PbLogin login) => new(_realm(login), () => _logout?.Invoke(login));
 
-    private static PbRemoteCallException NoSuchMethod(string method) =>
-        new(new PbFailure("twisted.spread.flavors.NoSuchMethod", $"No such method: remote_{method}"));
-
-    private static PbRemoteCallException Refused() => new(new PbFailure(Unauthorized, string.Empty));
 
     /// <summary>One login attempt's second step; answers the challenge it was created with, once.</summary>
     private sealed class Challenger(PbPortal portal, string username, byte[] challenge) : IPbCallable
@@ -92,14 +86,14 @@ public sealed class PbPortal : IPbCallable
         {
             if (method != "respond" || arguments is not [byte[] response, var mind])
             {
-                return Task.FromException<object?>(NoSuchMethod(method));
+                return Task.FromException<object?>(PbCredentials.NoSuchMethod(method));
             }
 
             // A challenge answers one response: replaying a captured one must not work twice.
             if (Interlocked.Exchange(ref _used, 1) != 0 || portal._passwordDigestFor(username) is not { } digest
-                || !CryptographicOperations.FixedTimeEquals(response, PbCredentials.RespondWithDigest(challenge, digest)))
+                || !PbCredentials.Verify(digest, challenge, response))
             {
-                return Task.FromException<object?>(Refused());
+                return Task.FromException<object?>(PbCredentials.Refused());
             }
 
             return Task.FromResult<object?>(portal.LogIn(new PbLogin(username, mind)));

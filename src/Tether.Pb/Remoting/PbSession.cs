@@ -244,7 +244,12 @@ internal sealed partial class PbSession : TetherSession
     private PbConnectionOptions ConnectionOptions(TetherConnectionOptions connection, bool isClient) => new()
     {
         Registry = CopyableRegistry(),
-        Root = isClient || _exportedRoot is null ? null : ExportOf(_exportedRoot),
+        Root = isClient ? null : _exportedRoot switch
+        {
+            LoginEndpoint login => new PbLoginRoot(this, login),
+            { } root => ExportOf(root),
+            null => null,
+        },
         MaxExports = _options.MaxExports,
         ReplicaFactory = CreateReplica,
         MapOutbound = MapOutbound,

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Tether.Hosting;
 using Tether.Remoting;
+using Tether.Remoting.Login;
 using Tether.Transport;
 
 namespace Tether.Pb.Remoting;
@@ -13,9 +14,9 @@ namespace Tether.Pb.Remoting;
 /// set <c>TetherServerOptions.Protocol</c> or <c>TetherClientOptions.Protocol</c> to <see cref="TwistedPb.Protocol"/>
 /// (or a configured instance) and the same user code talks with Python PB peers. Liveness is Tether's: the keepalive
 /// interval and dead timeout of the connection options, with a ping any PB peer answers (see
-/// <see cref="PingObject"/>). Not available over PB: TLS, token login, server-side login (use Tether.Pb's
-/// <c>PbPortal</c> directly: PB's challenge needs MD5 digests, not Tether's PBKDF2 verifiers), and cancelling a
-/// running remote call (PB has no message for it; the caller stops waiting and the answer is dropped).
+/// <see cref="PingObject"/>). Not available over PB: TLS, token login, server-side login unless the password store
+/// also keeps MD5 digests (<see cref="PbCompatiblePasswordStore"/>: PB's challenge is defined with them), and cancelling
+/// a running remote call (PB has no message for it; the caller stops waiting and the answer is dropped).
 /// </summary>
 public sealed class TwistedPbProtocol : RemotingProtocol
 {
@@ -28,16 +29,16 @@ public sealed class TwistedPbProtocol : RemotingProtocol
     /// <inheritdoc />
     public override string Name => "twisted-pb";
 
-    internal override void Validate(TetherConnectionOptions connection, bool serverLogin)
+    internal override void Validate(TetherConnectionOptions connection, LoginOptions? serverLogin)
     {
         if (connection.Tls is not null)
         {
             throw new ArgumentException("Twisted PB runs over plain TCP here; TLS is available with the native protocol only.", nameof(connection));
         }
 
-        if (serverLogin)
+        if (serverLogin is { Passwords: not IPbPasswordDigests })
         {
-            throw new ArgumentException("Server-side login over Twisted PB needs MD5 password digests; serve a Tether.Pb PbPortal with PbConnection instead.", nameof(serverLogin));
+            throw new ArgumentException("Server-side login over Twisted PB checks MD5 password digests: set LoginOptions.Passwords to a store that keeps them (PbCompatiblePasswordStore, or your own IPbPasswordDigests).", nameof(serverLogin));
         }
     }
 

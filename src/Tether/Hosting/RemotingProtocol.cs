@@ -27,9 +27,9 @@ public abstract class RemotingProtocol
 
     /// <summary>Checks that the server or client settings can be honoured by this protocol.</summary>
     /// <param name="connection">The connection settings.</param>
-    /// <param name="serverLogin">True for a server with login.</param>
+    /// <param name="serverLogin">A server's login settings; null for a client or a server without login.</param>
     /// <exception cref="ArgumentException">A setting this protocol cannot honour.</exception>
-    internal virtual void Validate(TetherConnectionOptions connection, bool serverLogin)
+    internal virtual void Validate(TetherConnectionOptions connection, Remoting.Login.LoginOptions? serverLogin)
     {
     }
 

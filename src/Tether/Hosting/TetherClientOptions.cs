@@ -47,7 +47,7 @@ public sealed class TetherClientOptions
         ArgumentNullException.ThrowIfNull(TimeProvider);
         Connection.Validate();
         Remoting.Validate();
-        Protocol.Validate(Connection, serverLogin: false);
+        Protocol.Validate(Connection, serverLogin: null);
         Reconnect.Validate();
     }
 }

@@ -40,7 +40,7 @@ public sealed class TetherServerOptions
 
         Connection.Validate();
         Remoting.Validate();
-        Protocol.Validate(Connection, serverLogin: Login is not null);
+        Protocol.Validate(Connection, Login);
         Login?.Validate();
     }
 }

@@ -5,6 +5,7 @@ using Tether.Functional.Tests.Infrastructure;
 using Tether.Hosting;
 using Tether.Pb.Remoting;
 using Tether.Remoting;
+using Tether.Remoting.Login;
 using Tether.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -120,6 +121,58 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
         Assert.Equal(1, Event(client, "cacheReleased")["stopped"]!.GetValue<int>());
     }
 
+    [SkippableFact]
+    public async Task A_TetherClient_logs_in_to_a_Twisted_portal_and_a_wrong_password_is_refused()
+    {
+        await using var server = await TwistedPbServer.StartAsync("portal");
+        var wrong = ClientOptions(server.EndPoint);
+        wrong.Credentials = new PasswordCredentials("alice", "wrong");
+        await using (var refused = new TetherClient(wrong))
+        {
+            await Assert.ThrowsAsync<LoginRefusedException>(() => refused.ConnectAsync().WaitAsync(Bound));
+        }
+
+        var options = ClientOptions(server.EndPoint);
+        options.Credentials = new PasswordCredentials("alice", "secret");
+        options.Mind = new Callback();
+        await using var client = new TetherClient(options);
+        await client.ConnectAsync().WaitAsync(Bound);
+        Assert.Equal("alice", await client.Perspective!.CallAsync<string>("whoami"));
+        var login = await server.Process.WaitForEventAsync("login", Bound, e => e["user"]?.GetValue<string>() == "alice");
+        Assert.Contains("RemoteReference", login["mind"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_Twisted_client_logs_in_to_a_TetherServer_speaking_PB_through_the_same_login_options()
+    {
+        var python = TwistedPython.Require("PB interop with a Twisted client");
+        var realm = new Realm();
+        var options = new TetherServerOptions
+        {
+            Protocol = TwistedPb.Protocol,
+            Login = new LoginOptions { Passwords = new PbCompatiblePasswordStore().Add("alice", "secret"), Realm = realm },
+        };
+        await using var server = TetherServer.Start(options);
+        await using var client = new JsonLinesProcess(
+            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(python, [TwistedPython.Script("pb_client.py"), $"{server.LocalEndPoint.Port}", "modellogin"]))!,
+            "pb_client.py modellogin");
+        await client.WaitForEventAsync("done", Bound);
+        output.WriteLine(client.DescribeOutput());
+        Assert.DoesNotContain(client.Events, e => JsonLinesProcess.EventNameOf(e) == "error");
+
+        var refused = Event(client, "wrongPassword");
+        Assert.True(refused["refused"]!.GetValue<bool>());
+        Assert.Equal("twisted.cred.error.UnauthorizedLogin", refused["type"]!.GetValue<string>());
+        var loggedIn = Event(client, "loggedIn");
+        Assert.Equal("alice", loggedIn["whoami"]!.GetValue<string>());
+        Assert.Equal("hi from the mind", loggedIn["greeting"]!.GetValue<string>());
+        Assert.True(Event(client, "again")["refused"]!.GetValue<bool>()); // one login per connection, as natively
+
+        // The logout hook runs once the Python client's connection is gone.
+        var (user, _) = await realm.LoggedOut.Task.WaitAsync(Bound);
+        Assert.Equal("alice", user);
+    }
+
     private static TetherClientOptions ClientOptions(IPEndPoint endpoint)
     {
         var options = new TetherClientOptions { Endpoint = endpoint, Protocol = TwistedPb.Protocol, Reconnect = { Enabled = false } };
@@ -129,6 +182,31 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
 
     private static JsonObject Event(JsonLinesProcess process, string name) =>
         process.Events.Single(e => JsonLinesProcess.EventNameOf(e) == name);
+
+    /// <summary>Hands out perspectives that call the client's mind back.</summary>
+    private sealed class Realm : IRealm
+    {
+        public TaskCompletionSource<(string User, Disconnection Disconnection)> LoggedOut { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ValueTask<IReferenceable> GetAvatarAsync(string userName, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<IReferenceable>(new Perspective(userName, mind));
+
+        public ValueTask LogoutAsync(string userName, IReferenceable avatar, Disconnection disconnection)
+        {
+            LoggedOut.TrySetResult((userName, disconnection));
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>A user's perspective, as Python calls it.</summary>
+    public sealed class Perspective(string user, RemoteReference? mind) : IReferenceable
+    {
+        [RemoteName("whoami")]
+        public string WhoAmI() => user;
+
+        [RemoteName("greetMind")]
+        public Task<string> GreetMindAsync() => mind?.CallAsync<string>("hello") ?? Task.FromResult("no mind");
+    }
 
     /// <summary>Python's example.Point, by value.</summary>
     public sealed record Point(int X, int Y);

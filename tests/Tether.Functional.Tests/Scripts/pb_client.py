@@ -124,6 +124,24 @@ def login(factory):
 
 
 @defer.inlineCallbacks
+def model_login(factory):
+    """Login to a Tether server: one login per connection, no anonymous logins."""
+    try:
+        yield factory.login(UsernamePassword(b"alice", b"wrong"))
+        emit("wrongPassword", refused=False)
+    except pb.RemoteError as error:
+        emit("wrongPassword", refused=True, type=error.remoteType.decode())
+
+    perspective = yield factory.login(UsernamePassword(b"alice", b"secret"), client=Mind())
+    emit("loggedIn", whoami=(yield perspective.callRemote("whoami")), greeting=(yield perspective.callRemote("greetMind")))
+    try:
+        yield factory.login(UsernamePassword(b"alice", b"secret"))
+        emit("again", refused=False)
+    except pb.RemoteError as error:
+        emit("again", refused=True, message=str(error))
+
+
+@defer.inlineCallbacks
 def throughput(root, calls, window):
     started = time.perf_counter()
     sent = 0
@@ -158,6 +176,8 @@ def main():
     elif scenario == "model":
         # Tether's object model over PB: methods take positional arguments only.
         d = factory.getRootObject().addCallback(exercise, keywords=False)
+    elif scenario == "modellogin":
+        d = model_login(factory)
     elif scenario == "login":
         d = login(factory)
     elif scenario == "throughput":

@@ -18,6 +18,9 @@ internal interface ILoginEndpoint : IReferenceable
 /// <summary>One connection's login root (it holds that connection's outstanding challenge).</summary>
 internal sealed class LoginEndpoint(LoginGate gate) : ILoginEndpoint
 {
+    /// <summary>The server's login settings (another protocol's login checks its own credentials against them).</summary>
+    public LoginOptions Options => gate.Options;
+
     private const string WrongCredentials = "Wrong user name or password.";
     private byte[]? _challenge;
     private int _loggedIn;
@@ -50,7 +53,11 @@ internal sealed class LoginEndpoint(LoginGate gate) : ILoginEndpoint
         return await CompleteAsync(userName, mind, session, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<IReferenceable> CompleteAsync(string userName, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes a login whose credentials another protocol has checked (Twisted PB's MD5 challenge): one login per
+    /// connection, the duplicate-login policy, the realm's avatar.
+    /// </summary>
+    public async Task<IReferenceable> CompleteAsync(string userName, RemoteReference? mind, TetherSession session, CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _loggedIn, 1) != 0)
         {
