@@ -12,7 +12,8 @@ internal readonly record struct ResourceSnapshot(
     int Gen0,
     int Gen1,
     int Gen2,
-    long AllocatedBytes)
+    long AllocatedBytes,
+    long ThreadPoolItems)
 {
     public static ResourceSnapshot Take(DeliveryCounter delivered)
     {
@@ -26,6 +27,7 @@ internal readonly record struct ResourceSnapshot(
             GC.CollectionCount(0),
             GC.CollectionCount(1),
             GC.CollectionCount(2),
-            GC.GetTotalAllocatedBytes(precise: false));
+            GC.GetTotalAllocatedBytes(precise: false),
+            ThreadPool.CompletedWorkItemCount);
     }
 }

@@ -63,7 +63,7 @@ internal static class ThroughputCommand
 
     private static string Format(IEnumerable<ThroughputResult> results)
     {
-        var table = new MarkdownTable("scenario", "GB/s", "GiB/s", "msg/s", "CPU s (user+sys)", "cores busy", "other procs (cores)", "CPU s per GB", "GC 0/1/2", "alloc B/msg");
+        var table = new MarkdownTable("scenario", "GB/s", "GiB/s", "msg/s", "CPU s (user+sys)", "cores busy", "other procs (cores)", "CPU s per GB", "GC 0/1/2", "alloc B/msg", "pool items/msg");
         foreach (var r in results)
         {
             table.Add(
@@ -76,7 +76,8 @@ internal static class ThroughputCommand
                 r.OtherProcessesCores is { } other ? Units.Fixed(other) : "-",
                 Units.Fixed(r.CpuSecondsPerGigabyte, 3),
                 $"{r.Gen0Collections}/{r.Gen1Collections}/{r.Gen2Collections}",
-                Units.Fixed(r.AllocatedBytesPerMessage, 1));
+                Units.Fixed(r.AllocatedBytesPerMessage, 1),
+                Units.Fixed(r.ThreadPoolItemsPerMessage));
         }
 
         return table + string.Join(Environment.NewLine, results.Select(r => $"- {r.Scenario}: {r.Description}"));

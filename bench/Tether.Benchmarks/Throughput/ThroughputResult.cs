@@ -5,6 +5,8 @@ namespace Tether.Benchmarks.Throughput;
 /// <summary>
 /// What one scenario achieved in its measured window. CPU and GC figures cover the whole process (both ends);
 /// <see cref="OtherProcessesCores"/> is the CPU other processes used meanwhile (a run with much of it is not clean).
+/// <see cref="ThreadPoolItemsPerMessage"/> counts hand-offs between threads (socket completions, continuations queued
+/// to the pool), which cost more than the work they carry when a transfer keeps both cores busy.
 /// </summary>
 internal sealed record ThroughputResult(
     string Scenario,
@@ -22,7 +24,8 @@ internal sealed record ThroughputResult(
     int Gen0Collections,
     int Gen1Collections,
     int Gen2Collections,
-    double AllocatedBytesPerMessage)
+    double AllocatedBytesPerMessage,
+    double ThreadPoolItemsPerMessage)
 {
     public static ThroughputResult From(IThroughputScenario scenario, ThroughputSettings settings, ResourceSnapshot start, ResourceSnapshot end)
     {
@@ -47,6 +50,7 @@ internal sealed record ThroughputResult(
             end.Gen0 - start.Gen0,
             end.Gen1 - start.Gen1,
             end.Gen2 - start.Gen2,
-            messages == 0 ? double.NaN : (end.AllocatedBytes - start.AllocatedBytes) / messages);
+            messages == 0 ? double.NaN : (end.AllocatedBytes - start.AllocatedBytes) / messages,
+            messages == 0 ? double.NaN : (end.ThreadPoolItems - start.ThreadPoolItems) / messages);
     }
 }
