@@ -163,8 +163,9 @@ internal sealed class FaultProxy : IAsyncDisposable
                     await pacer.WaitAsync(read, _stop.Token);
                 }
 
-                await to.SendAsync(buffer.AsMemory(0, read), _stop.Token);
+                // Counted before the send: the receiver may see the bytes before this continuation runs again.
                 Interlocked.Add(ref _bytes, read);
+                await to.SendAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
