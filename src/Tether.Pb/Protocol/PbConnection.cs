@@ -185,6 +185,19 @@ public sealed partial class PbConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the connection at once with a reset (RST), not an orderly close; outstanding calls fail with
+    /// <see cref="PbConnectionLostException"/> carrying <paramref name="reason"/>.
+    /// </summary>
+    /// <param name="reason">Why, for the close reason.</param>
+    /// <returns>A task that completes once everything is settled.</returns>
+    public async Task AbortAsync(string reason)
+    {
+        PrepareAbort();
+        await CloseAsync(new PbConnectionLostException($"aborted locally: {reason}")).ConfigureAwait(false);
+        await _receiveLoop.ConfigureAwait(false);
+    }
+
     /// <summary>Closes the connection; outstanding calls fail with <see cref="PbConnectionLostException"/>.</summary>
     public async ValueTask DisposeAsync()
     {

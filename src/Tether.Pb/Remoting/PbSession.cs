@@ -109,7 +109,7 @@ internal sealed partial class PbSession : TetherSession
     public override void Abort(string reason)
     {
         Interlocked.CompareExchange(ref _localCloseDetail, reason, null);
-        _ = Wire.DisposeAsync().AsTask();
+        _ = Wire.AbortAsync(reason);
     }
 
     /// <inheritdoc />

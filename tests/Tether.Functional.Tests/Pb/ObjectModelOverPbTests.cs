@@ -85,6 +85,28 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task Abort_ends_a_PB_session_with_LocalClose_failing_calls_and_running_each_notifier_once()
+    {
+        await using var server = await TwistedPbServer.StartAsync("root");
+        await using var client = new TetherClient(ClientOptions(server.EndPoint));
+        var session = await client.ConnectAsync().WaitAsync(Bound);
+        using var child = await session.Root.CallAsync<RemoteReference>("child", "kid");
+        var notified = 0;
+        using var registration = child.NotifyOnDisconnect(_ => Interlocked.Increment(ref notified));
+        var pending = session.Root.CallAsync<string>("later", "never", 60);
+
+        session.Abort("test over");
+        var ended = await session.Disconnected.WaitAsync(Bound);
+        Assert.Equal(DisconnectReason.LocalClose, ended.Reason);
+        Assert.Equal("test over", ended.Detail);
+        var lost = await Assert.ThrowsAsync<ConnectionLostException>(() => pending.WaitAsync(Bound));
+        Assert.Equal(DisconnectReason.LocalClose, lost.Reason);
+        Assert.Equal(1, notified);
+        await Assert.ThrowsAsync<ConnectionLostException>(() => child.CallAsync<string>("name"));
+        Assert.False(session.IsConnected);
+    }
+
+    [SkippableFact]
     public async Task A_Twisted_client_calls_a_TetherServer_speaking_PB()
     {
         var python = TwistedPython.Require("PB interop with a Twisted client");
