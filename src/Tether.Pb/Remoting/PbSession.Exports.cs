@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Tether.Internal;
 using Tether.Pb.Jelly;
 using Tether.Pb.Protocol;
 using Tether.Protocol;
@@ -154,7 +155,8 @@ internal sealed partial class PbSession
 
     private object FromState(CopyableShape shape, IReadOnlyDictionary<string, object?> state)
     {
-        var values = shape.NewValues();
+        var room = default(ObjectSlots); // on the stack: Construct and the setters copy the values out
+        var values = shape.NewValues(ref room);
         var converter = new PbValueConverter(this);
         foreach (var member in shape.Members)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Threading.Tasks.Sources;
+using Tether.Internal;
 
 namespace Tether.Framing;
 
@@ -11,7 +12,7 @@ internal sealed class PendingSend : IValueTaskSource
 {
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _cancellation;
-    private PendingSendPool? _pool;
+    private FreeList<PendingSend>? _pool;
     private int _completed;
 
     public ReadOnlySequence<byte> Data { get; private set; }
@@ -42,7 +43,7 @@ internal sealed class PendingSend : IValueTaskSource
     public IDisposable? Owner { get; set; }
 
     /// <summary>Prepares the piece. Cancellable pieces are never pooled: a late cancellation callback must not touch a reused object.</summary>
-    public void Initialize(PendingSendPool pool, TetherChannel channel, ReadOnlySequence<byte> data, bool endOfMessage, CancellationToken cancellationToken)
+    public void Initialize(FreeList<PendingSend> pool, TetherChannel channel, ReadOnlySequence<byte> data, bool endOfMessage, CancellationToken cancellationToken)
     {
         _pool = cancellationToken.CanBeCanceled ? null : pool;
         CancellationToken = cancellationToken;
@@ -123,35 +124,4 @@ internal sealed class PendingSend : IValueTaskSource
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
-}
-
-/// <summary>A small free list of <see cref="PendingSend"/> objects for one connection.</summary>
-internal sealed class PendingSendPool
-{
-    private const int MaxPooled = 64;
-    private readonly Stack<PendingSend> _free = new();
-
-    public PendingSend Rent()
-    {
-        lock (_free)
-        {
-            if (_free.TryPop(out var item))
-            {
-                return item;
-            }
-        }
-
-        return new PendingSend();
-    }
-
-    public void Return(PendingSend item)
-    {
-        lock (_free)
-        {
-            if (_free.Count < MaxPooled)
-            {
-                _free.Push(item);
-            }
-        }
-    }
 }

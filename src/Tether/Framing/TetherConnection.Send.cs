@@ -18,7 +18,7 @@ public sealed partial class TetherConnection
     private const int PingFrameSize = FrameHeader.Size + 8;
 
     private readonly AsyncAutoResetSignal _writeSignal = new();
-    private readonly PendingSendPool _sendPool = new();
+    private readonly FreeList<PendingSend> _sendPool = new(capacity: 64); // uncancellable pieces, reused once written
     private readonly Queue<TetherChannel> _ready = new();
     private readonly Queue<TetherChannel> _creditQueue = new();
     private readonly TaskCompletionSource _closeFrameWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,7 +43,7 @@ public sealed partial class TetherConnection
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        var pending = cancellationToken.CanBeCanceled ? new PendingSend() : _sendPool.Rent();
+        var pending = cancellationToken.CanBeCanceled ? new PendingSend() : _sendPool.TryTake() ?? new PendingSend();
         pending.Initialize(_sendPool, channel, data, endOfMessage, cancellationToken);
         Enqueue(channel, pending, cancellationToken);
         return pending.AsValueTask();
@@ -55,7 +55,7 @@ public sealed partial class TetherConnection
     /// </summary>
     internal void EnqueueDetachedSend(TetherChannel channel, ReadOnlyMemory<byte> message, IDisposable owner)
     {
-        var pending = _sendPool.Rent();
+        var pending = _sendPool.TryTake() ?? new PendingSend();
         pending.Owner = owner;
         pending.Initialize(_sendPool, channel, new ReadOnlySequence<byte>(message), endOfMessage: true, CancellationToken.None);
         Enqueue(channel, pending, CancellationToken.None);

@@ -13,6 +13,9 @@ internal sealed class TetherMemoryPool : MemoryPool<byte>
     /// <summary>Largest array kept; bigger requests (frames over 128 KiB) are allocated and left to the GC.</summary>
     public const int MaxPooledLength = 128 * 1024;
 
+    // Leases are recycled too: a pipe rents one per segment, which is one per received message on a busy connection.
+    private static readonly FreeList<Lease> Leases = new(capacity: 1024);
+
     private TetherMemoryPool()
     {
     }
@@ -27,24 +30,36 @@ internal sealed class TetherMemoryPool : MemoryPool<byte>
     public override int MaxBufferSize => MaxPooledLength;
 
     /// <inheritdoc />
-    public override IMemoryOwner<byte> Rent(int minBufferSize = -1) => new Lease(Arrays.Rent(minBufferSize < 0 ? 4096 : minBufferSize));
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    {
+        var lease = Leases.TryTake() ?? new Lease();
+        lease.Hold(Arrays.Rent(minBufferSize < 0 ? 4096 : minBufferSize));
+        return lease;
+    }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
     }
 
-    private sealed class Lease(byte[] array) : IMemoryOwner<byte>
+    /// <summary>
+    /// One rented array. Disposing it returns the array, then the lease itself for reuse: that is safe because its only
+    /// holder, a pipe segment, drops the lease when it disposes it (a lease disposed twice could reach its next user).
+    /// </summary>
+    private sealed class Lease : IMemoryOwner<byte>
     {
-        private byte[]? _array = array;
+        private byte[]? _array;
 
         public Memory<byte> Memory => _array ?? throw new ObjectDisposedException(nameof(Lease));
+
+        public void Hold(byte[] array) => _array = array;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _array, null) is { } returned)
             {
                 Arrays.Return(returned);
+                Leases.Return(this);
             }
         }
     }

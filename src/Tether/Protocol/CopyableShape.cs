@@ -1,7 +1,10 @@
+using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Linq.Expressions;
 using System.Reflection;
 using System.Text;
+using Nerdbank.MessagePack;
+using Tether.Internal;
 
 namespace Tether.Protocol;
 
@@ -33,13 +36,19 @@ internal sealed class CopyableShape
         {
             if (property.GetMethod is { IsPublic: true } && property.GetIndexParameters().Length == 0)
             {
-                candidates.Add(new CopyableMember(property.Name, property.PropertyType, Accessors.Getter(type, property), property.SetMethod is null ? null : Accessors.Setter(type, property)));
+                candidates.Add(new CopyableMember(property.Name, property.PropertyType, Accessors.Getter(type, property), property.SetMethod is null ? null : Accessors.Setter(type, property))
+                {
+                    WriteUnboxed = Accessors.UnboxedWriter(type, property, property.PropertyType),
+                });
             }
         }
 
         foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Instance))
         {
-            candidates.Add(new CopyableMember(field.Name, field.FieldType, Accessors.Getter(type, field), field.IsInitOnly ? null : Accessors.Setter(type, field)));
+            candidates.Add(new CopyableMember(field.Name, field.FieldType, Accessors.Getter(type, field), field.IsInitOnly ? null : Accessors.Setter(type, field))
+            {
+                WriteUnboxed = Accessors.UnboxedWriter(type, field, field.FieldType),
+            });
         }
 
         var byName = candidates.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
@@ -69,8 +78,8 @@ internal sealed class CopyableShape
 
     public Type Type { get; }
 
-    /// <summary>The members written on the wire, in declaration order.</summary>
-    public IReadOnlyList<CopyableMember> Members { get; }
+    /// <summary>The members written on the wire, in declaration order (an immutable array: enumerating it allocates nothing).</summary>
+    public ImmutableArray<CopyableMember> Members { get; }
 
     /// <summary>True when an instance exists before its members are read, so cycles through it can be rebuilt.</summary>
     public bool CreatedBeforeMembers => _constructor is null;
@@ -81,11 +90,11 @@ internal sealed class CopyableShape
     /// <summary>Creates an empty instance (only when <see cref="CreatedBeforeMembers"/>).</summary>
     public object CreateEmpty() => Activator.CreateInstance(Type)!;
 
-    /// <summary>A slot array for <see cref="Construct"/>, one per member, each <see cref="Missing"/> until read.</summary>
-    public object?[] NewValues()
+    /// <summary>Slots for <see cref="Construct"/> in <paramref name="room"/>, one per member, each <see cref="Missing"/> until read.</summary>
+    public Span<object?> NewValues(ref ObjectSlots room)
     {
-        var values = new object?[Members.Count];
-        Array.Fill(values, Missing);
+        var values = room.Allocate(Members.Length);
+        values.Fill(Missing);
         return values;
     }
 
@@ -93,9 +102,11 @@ internal sealed class CopyableShape
     public static object Missing { get; } = new();
 
     /// <summary>Creates an instance from member values read off the wire (missing ones are the type's defaults).</summary>
-    public object Construct(object?[] values)
+    public object Construct(ReadOnlySpan<object?> values)
     {
-        var arguments = new object?[_constructorMembers.Length];
+        // On the stack: the constructor invoker copies the arguments into the call.
+        var room = default(ObjectSlots);
+        var arguments = room.Allocate(_constructorMembers.Length);
         for (var i = 0; i < arguments.Length; i++)
         {
             var member = _constructorMembers[i];
@@ -103,7 +114,7 @@ internal sealed class CopyableShape
             arguments[i] = ReferenceEquals(value, Missing) ? DefaultOf(member.Type) : value;
         }
 
-        var instance = _constructor!.Invoke(arguments.AsSpan());
+        var instance = _constructor!.Invoke(arguments);
         foreach (var member in _setAfterConstruction)
         {
             if (!ReferenceEquals(values[member.Index], Missing))
@@ -126,17 +137,29 @@ internal sealed record CopyableMember(string Name, Type Type, Func<object, objec
 
     /// <summary>Position in <see cref="CopyableShape.Members"/>.</summary>
     public int Index { get; init; }
+
+    /// <summary>Writes the member's value without boxing it, for the scalar types that have such a writer; else null.</summary>
+    public MemberWriter? WriteUnboxed { get; init; }
 }
+
+/// <summary>Writes one member of <paramref name="instance"/>.</summary>
+internal delegate void MemberWriter(ref MessagePackWriter writer, object instance);
 
 /// <summary>Compiled member access: reflection's GetValue/SetValue cost more than the rest of serializing a small object.</summary>
 internal static class Accessors
 {
-    public static Func<object, object?> Getter(Type owner, MemberInfo member)
-    {
-        var instance = Expression.Parameter(typeof(object));
-        var read = Expression.MakeMemberAccess(Expression.Convert(instance, owner), member);
-        return Expression.Lambda<Func<object, object?>>(Expression.Convert(read, typeof(object)), instance).Compile();
-    }
+    public static Func<object, object?> Getter(Type owner, MemberInfo member) => Getter<object?>(owner, member);
+
+    /// <summary>
+    /// A writer that reads the member as its own type and writes it as <see cref="ValueWriter"/> would write it boxed,
+    /// for the scalar types common in copyables (a boxed int per member per message otherwise); null for other types.
+    /// </summary>
+    public static MemberWriter? UnboxedWriter(Type owner, MemberInfo member, Type type) =>
+        type == typeof(int) ? Unboxed(Getter<int>(owner, member), static (ref MessagePackWriter writer, int value) => writer.Write(value))
+        : type == typeof(long) ? Unboxed(Getter<long>(owner, member), static (ref MessagePackWriter writer, long value) => writer.Write(value))
+        : type == typeof(bool) ? Unboxed(Getter<bool>(owner, member), static (ref MessagePackWriter writer, bool value) => writer.Write(value))
+        : type == typeof(double) ? Unboxed(Getter<double>(owner, member), static (ref MessagePackWriter writer, double value) => writer.Write(value))
+        : null;
 
     public static Action<object, object?> Setter(Type owner, MemberInfo member)
     {
@@ -154,4 +177,16 @@ internal static class Accessors
             : Expression.Assign(Expression.Field(target, (FieldInfo)member), Expression.Convert(value, ((FieldInfo)member).FieldType));
         return Expression.Lambda<Action<object, object?>>(write, instance, value).Compile();
     }
+
+    private static Func<object, T> Getter<T>(Type owner, MemberInfo member)
+    {
+        var instance = Expression.Parameter(typeof(object));
+        var read = Expression.MakeMemberAccess(Expression.Convert(instance, owner), member);
+        return Expression.Lambda<Func<object, T>>(Expression.Convert(read, typeof(T)), instance).Compile();
+    }
+
+    private static MemberWriter Unboxed<T>(Func<object, T> get, ScalarWriter<T> write) =>
+        (ref MessagePackWriter writer, object instance) => write(ref writer, get(instance));
+
+    private delegate void ScalarWriter<T>(ref MessagePackWriter writer, T value);
 }

@@ -14,6 +14,13 @@ public sealed class TypeRegistry
     private readonly ConcurrentDictionary<string, CopyableShape> _copyablesByName = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Type, CopyableShape> _copyablesByType = new();
     private readonly ConcurrentDictionary<string, ReplicaShape> _replicasByName = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CopyableShape>.AlternateLookup<ReadOnlySpan<char>> _copyablesByChars;
+
+    /// <summary>Creates an empty registry.</summary>
+    public TypeRegistry()
+    {
+        _copyablesByChars = _copyablesByName.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     /// <summary>
     /// Allows <typeparamref name="T"/> to be sent and received by value. Public readable properties and fields are its
@@ -69,6 +76,9 @@ public sealed class TypeRegistry
     internal bool TryGetCopyable(Type type, [NotNullWhen(true)] out CopyableShape? shape) => _copyablesByType.TryGetValue(type, out shape);
 
     internal bool TryGetCopyable(string name, [NotNullWhen(true)] out CopyableShape? shape) => _copyablesByName.TryGetValue(name, out shape);
+
+    /// <summary>Finds a copyable by its name as read off the wire (UTF-8), without making a string of it.</summary>
+    internal bool TryGetCopyable(ReadOnlySpan<byte> utf8Name, [NotNullWhen(true)] out CopyableShape? shape) => Utf8Names.TryGetValue(_copyablesByChars, utf8Name, out shape);
 
     internal bool TryGetReplica(string name, [NotNullWhen(true)] out ReplicaShape? shape) => _replicasByName.TryGetValue(name, out shape);
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using Nerdbank.MessagePack;
@@ -10,6 +11,8 @@ namespace Tether.Protocol;
 /// </summary>
 internal static class Utf8Names
 {
+    private const int StackChars = 128;
+
     /// <summary>Reads a string token's UTF-8 bytes, in place (copied only in the rare case it spans two segments).</summary>
     public static ReadOnlySpan<byte> Read(ref MessagePackReader reader)
     {
@@ -26,9 +29,18 @@ internal static class Utf8Names
     /// <summary>Looks <paramref name="utf8Name"/> up in a string-keyed dictionary through its span lookup.</summary>
     public static bool TryGetValue<T>(Dictionary<string, T>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<byte> utf8Name, [MaybeNullWhen(false)] out T value)
     {
-        Span<char> chars = stackalloc char[128];
-        return utf8Name.Length <= chars.Length
-            ? lookup.TryGetValue(chars[..Encoding.UTF8.GetChars(utf8Name, chars)], out value)
-            : lookup.Dictionary.TryGetValue(Encoding.UTF8.GetString(utf8Name), out value);
+        Span<char> room = stackalloc char[StackChars];
+        return lookup.TryGetValue(Decode(utf8Name, room), out value);
     }
+
+    /// <summary>The same for a concurrent dictionary.</summary>
+    public static bool TryGetValue<T>(ConcurrentDictionary<string, T>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<byte> utf8Name, [MaybeNullWhen(false)] out T value)
+    {
+        Span<char> room = stackalloc char[StackChars];
+        return lookup.TryGetValue(Decode(utf8Name, room), out value);
+    }
+
+    /// <summary>The name as UTF-16: in <paramref name="room"/> when it fits (a UTF-8 byte makes at most one char), else a new string.</summary>
+    private static ReadOnlySpan<char> Decode(ReadOnlySpan<byte> utf8Name, Span<char> room) =>
+        utf8Name.Length <= room.Length ? room[..Encoding.UTF8.GetChars(utf8Name, room)] : Encoding.UTF8.GetString(utf8Name);
 }

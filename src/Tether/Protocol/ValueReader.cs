@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Numerics;
 using Nerdbank.MessagePack;
+using Tether.Internal;
 
 namespace Tether.Protocol;
 
@@ -156,10 +157,10 @@ internal sealed class ValueReader
         }
 
         reader.ReadExtensionHeader();
-        var name = reader.ReadString() ?? string.Empty;
+        var name = Utf8Names.Read(ref reader);
         if (!_types.TryGetCopyable(name, out var shape))
         {
-            throw new TetherSerializationException($"The type '{name}' is not registered here as a copyable (TypeRegistry.AddCopyable); it was refused.");
+            throw new TetherSerializationException($"The type '{System.Text.Encoding.UTF8.GetString(name)}' is not registered here as a copyable (TypeRegistry.AddCopyable); it was refused.");
         }
 
         var count = reader.ReadMapHeader();
@@ -184,7 +185,8 @@ internal sealed class ValueReader
         }
 
         var index = Remember(UnderConstruction);
-        var values = shape.NewValues();
+        var room = default(ObjectSlots); // on the stack: Construct hands the values to the constructor and keeps none
+        var values = shape.NewValues(ref room);
         for (var i = 0; i < count; i++)
         {
             if (TryReadMember(ref reader, shape, out var member))

@@ -190,11 +190,18 @@ internal sealed class ValueWriter
         writer.WriteArrayHeader(3);
         writer.Write(new ExtensionHeader(ValueTag.Copy, 0));
         writer.Write(shape.Name);
-        writer.WriteMapHeader(shape.Members.Count);
+        writer.WriteMapHeader(shape.Members.Length);
         foreach (var member in shape.Members)
         {
             writer.WriteString(member.Utf8Name);
-            Write(ref writer, member.Get(value));
+            if (member.WriteUnboxed is { } write)
+            {
+                write(ref writer, value);
+            }
+            else
+            {
+                Write(ref writer, member.Get(value));
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Nerdbank.MessagePack;
+using Tether.Internal;
 using Tether.Protocol;
 
 namespace Tether.Remoting;
@@ -154,12 +155,15 @@ internal sealed partial class NativeSession
             return; // released here while the update was on its way
         }
 
-        if (!TryReadArguments(ref reader, MethodTable.ForReplica(replica.GetType()), name, out var method, out var arguments, out var refusal))
+        var read = default(ObjectSlots);
+        if (!TryReadArguments(ref reader, MethodTable.ForReplica(replica.GetType()), name, ref read, out var method, out var refusal))
         {
             LogUpdateRefused(_logger, cacheId, refusal.Message);
             return;
         }
 
+        // The update runs later, from the replica's queue: it needs arguments of its own, off the stack.
+        var arguments = read.Values.ToArray();
         replica.Enqueue(
             () => method.InvokeAsync(replica, arguments, this, CancellationToken.None).AsTask(),
             error => LogUpdateFailed(_logger, cacheId, method.WireName, error));

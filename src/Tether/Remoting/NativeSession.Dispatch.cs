@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Nerdbank.MessagePack;
+using Tether.Internal;
 using Tether.Protocol;
 
 namespace Tether.Remoting;
@@ -24,7 +25,10 @@ internal sealed partial class NativeSession
             return;
         }
 
-        if (!TryReadArguments(ref reader, export.Methods, name, out var method, out var arguments, out var refusal))
+        // The arguments stay on this frame: the method gets its parameters (MethodInvoker copies them out), never the
+        // storage, and nothing below keeps it once InvokeAsync returns.
+        var arguments = default(ObjectSlots);
+        if (!TryReadArguments(ref reader, export.Methods, name, ref arguments, out var method, out var refusal))
         {
             Refuse(callId, refusal.Type, refusal.Message);
             return;
@@ -49,7 +53,7 @@ internal sealed partial class NativeSession
             return;
         }
 
-        var running = method.InvokeAsync(export.Target, arguments, this, cancellation?.Token ?? CancellationToken.None);
+        var running = method.InvokeAsync(export.Target, arguments.Values, this, cancellation?.Token ?? CancellationToken.None);
         if (running.IsCompleted)
         {
             Finish(callId, running);
@@ -62,19 +66,18 @@ internal sealed partial class NativeSession
 
     /// <summary>
     /// Reads the arguments of a call or cache update: the method is chosen from <paramref name="methods"/> by name and
-    /// argument count, and each argument is read as its parameter's type. On failure, replicas the message created are
-    /// released and <paramref name="refusal"/> says why (as an error type and message).
+    /// argument count, and each argument is read as its parameter's type into <paramref name="arguments"/>. On failure,
+    /// replicas the message created are released and <paramref name="refusal"/> says why (as an error type and message).
     /// </summary>
     private bool TryReadArguments(
         ref MessagePackReader reader,
         MethodTable methods,
         scoped ReadOnlySpan<byte> name,
+        ref ObjectSlots arguments,
         [NotNullWhen(true)] out RemoteMethod? method,
-        [NotNullWhen(true)] out object?[]? arguments,
         out (string Type, string Message) refusal)
     {
         var values = NewValueReader();
-        arguments = null;
         try
         {
             var count = values.ReadArrayHeader(ref reader);
@@ -84,10 +87,10 @@ internal sealed partial class NativeSession
                 return false;
             }
 
-            arguments = new object?[count];
+            var into = arguments.Allocate(count);
             for (var i = 0; i < count; i++)
             {
-                arguments[i] = values.Read(ref reader, method.WireParameterTypes[i]);
+                into[i] = values.Read(ref reader, method.WireParameterTypes[i]);
             }
 
             refusal = default;
@@ -97,7 +100,6 @@ internal sealed partial class NativeSession
         {
             ReleaseMessageReplicas();
             method = null;
-            arguments = null;
             refusal = (typeof(TetherSerializationException).FullName!, $"Arguments for '{System.Text.Encoding.UTF8.GetString(name)}' could not be read: {e.Message}");
             return false;
         }

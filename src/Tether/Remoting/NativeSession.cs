@@ -27,6 +27,7 @@ internal sealed partial class NativeSession : TetherSession
     private readonly ILogger _logger;
     private readonly ValueWriter _valueWriter; // used under _sendGate
     private readonly ValueReader _valueReader; // used by the receive loop only
+    private readonly FreeList<PooledBufferWriter> _messageBuffers = new(capacity: 64); // back from the write loop once sent
 
     // _gate guards the tables; _sendGate makes "serialize, then queue" one step so messages reach the wire in the order
     // their contents were decided (a replica's first appearance before anything naming it). Order: _sendGate, then _gate.
@@ -248,10 +249,10 @@ internal sealed partial class NativeSession : TetherSession
     /// <exception cref="ConnectionLostException">The connection is gone.</exception>
     private void SendMessage<TState>(in TState state, MessageBody<TState> body)
     {
-        var buffer = new PooledBufferWriter();
-        try
+        var buffer = PooledBufferWriter.Rent(_messageBuffers);
+        lock (_sendGate)
         {
-            lock (_sendGate)
+            try
             {
                 if (_disconnection is { } lost)
                 {
@@ -272,14 +273,16 @@ internal sealed partial class NativeSession : TetherSession
                     RollBackMessage();
                     throw;
                 }
-
-                _channel.Post(buffer.WrittenMemory, buffer);
             }
-        }
-        catch
-        {
-            buffer.Dispose();
-            throw;
+            catch
+            {
+                buffer.Dispose();
+                throw;
+            }
+
+            // The framing layer owns the buffer from here and disposes it once, even when it refuses the message (a
+            // second dispose here could return a buffer another message has meanwhile rented).
+            _channel.Post(buffer.WrittenMemory, buffer);
         }
     }
 

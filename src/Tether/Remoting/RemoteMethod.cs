@@ -1,4 +1,5 @@
 using System.Reflection;
+using Tether.Internal;
 
 namespace Tether.Remoting;
 
@@ -42,16 +43,17 @@ internal sealed class RemoteMethod
 
     /// <summary>Calls the method; the task completes with its result (null for none).</summary>
     /// <exception cref="TargetInvocationException">Never: the method's own exception is what the task or call throws.</exception>
-    public ValueTask<object?> InvokeAsync(object target, object?[] wireArguments, TetherSession session, CancellationToken cancellationToken)
+    public ValueTask<object?> InvokeAsync(object target, Span<object?> wireArguments, TetherSession session, CancellationToken cancellationToken)
     {
-        object?[] arguments;
+        var withSupplied = default(ObjectSlots); // MethodInvoker copies the values into the parameters
+        scoped Span<object?> arguments;
         if (_wireArgumentsAreAll && wireArguments.Length == _parameters.Length)
         {
-            arguments = wireArguments; // the common case: nothing to inject or default, no second array
+            arguments = wireArguments; // the common case: nothing to inject or default
         }
         else
         {
-            arguments = new object?[_parameters.Length];
+            arguments = withSupplied.Allocate(_parameters.Length);
             for (var i = 0; i < _parameters.Length; i++)
             {
                 var type = _parameters[i].ParameterType;
@@ -70,7 +72,7 @@ internal sealed class RemoteMethod
         try
         {
             // MethodInvoker does not wrap the method's own exceptions in TargetInvocationException.
-            returned = _invoker.Invoke(target, new Span<object?>(arguments));
+            returned = _invoker.Invoke(target, arguments);
         }
         catch (Exception e)
         {

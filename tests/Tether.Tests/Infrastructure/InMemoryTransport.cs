@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Tether.Transport;
 
 namespace Tether.Tests.Infrastructure;
@@ -26,6 +27,9 @@ public sealed class InMemoryTransport : ITransport
     }
 
     public EndPoint? LocalEndPoint => null;
+
+    /// <summary>Whether sends are copied into <see cref="Sent"/> (off for tests that measure allocation).</summary>
+    public bool RecordSends { get; set; } = true;
 
     public EndPoint? RemoteEndPoint => null;
 
@@ -96,6 +100,8 @@ public sealed class InMemoryTransport : ITransport
 
     public (DisconnectReason Reason, string Detail)? ClassifyEndOfStream() => _abnormalEnding;
 
+    // Pooled state machines, like the socket transport's awaitables: allocation tests measure Tether, not this double.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
     {
         var result = await _inbound.Reader.ReadAsync(cancellationToken);
@@ -104,6 +110,8 @@ public sealed class InMemoryTransport : ITransport
         return 0;
     }
 
+    // Pooled state machines, like the socket transport's awaitables: allocation tests measure Tether, not this double.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var result = await _inbound.Reader.ReadAsync(cancellationToken);
@@ -113,6 +121,8 @@ public sealed class InMemoryTransport : ITransport
         return take;
     }
 
+    // Pooled state machines, like the socket transport's awaitables: allocation tests measure Tether, not this double.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         Task gate;
@@ -133,9 +143,12 @@ public sealed class InMemoryTransport : ITransport
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
 
-        lock (_recordGate)
+        if (RecordSends)
         {
-            _sent.Add(buffer.ToArray());
+            lock (_recordGate)
+            {
+                _sent.Add(buffer.ToArray());
+            }
         }
 
         await _peer._inbound.Writer.WriteAsync(buffer, cancellationToken);

@@ -57,6 +57,21 @@ public sealed class SessionProtocolTests
         Assert.True(session.IsConnected);
     }
 
+    [Fact]
+    public async Task A_call_larger_than_the_peer_accepts_fails_alone_and_later_calls_get_their_own_answers()
+    {
+        await using var pair = await ConnectionPair.CreateAsync(o => o.MaxMessageSize = 1024);
+        TetherSession.Start(pair.Listener, root: new Greeter());
+        var greeter = TetherSession.Start(pair.Connector).Root.As<IGreeter>();
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => greeter.HelloAsync(new string('x', 4096)));
+
+        // The refused message's buffer went back to the session's pool; the calls that reuse it must not see each other.
+        var names = Enumerable.Range(0, 32).Select(i => $"caller {i}").ToArray();
+        var answers = await Eventually.CompletesAsync(Task.WhenAll(names.Select(greeter.HelloAsync)), "the calls after it");
+        Assert.Equal(names.Select(n => $"hello {n}"), answers);
+    }
+
     private static async Task SendCallAsync(ConnectionPair pair, uint callId, uint target, string method, object argument)
     {
         using var buffer = new PooledBufferWriter();
