@@ -282,7 +282,16 @@ internal sealed partial class NativeSession : TetherSession
 
             // The framing layer owns the buffer from here and disposes it once, even when it refuses the message (a
             // second dispose here could return a buffer another message has meanwhile rented).
-            _channel.Post(buffer.WrittenMemory, buffer);
+            try
+            {
+                _channel.Post(buffer.WrittenMemory, buffer);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                // Too large for the peer: nothing was sent, so the references it counted are not the peer's to release.
+                RollBackMessage();
+                throw;
+            }
         }
     }
 

@@ -72,6 +72,18 @@ public sealed class SessionProtocolTests
         Assert.Equal(names.Select(n => $"hello {n}"), answers);
     }
 
+    [Fact]
+    public async Task A_call_too_large_to_send_leaves_no_export_of_the_objects_it_carried()
+    {
+        await using var pair = await ConnectionPair.CreateAsync(o => o.MaxMessageSize = 1024);
+        TetherSession.Start(pair.Listener, root: new Greeter());
+        var session = TetherSession.Start(pair.Connector);
+        var exportsBefore = session.GetStatistics().Exports;
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => session.Root.CallAsync<string>("Hello", new Greeter(), new string('x', 4096)));
+        Assert.Equal(exportsBefore, session.GetStatistics().Exports);
+    }
+
     private static async Task SendCallAsync(ConnectionPair pair, uint callId, uint target, string method, object argument)
     {
         using var buffer = new PooledBufferWriter();
