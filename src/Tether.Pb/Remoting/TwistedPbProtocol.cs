@@ -110,6 +110,13 @@ public sealed class TwistedPbProtocol : RemotingProtocol
             _socket.Dispose();
             await _acceptLoop.ConfigureAwait(false);
             _sessions.Writer.TryComplete();
+
+            // Sessions negotiated but never taken by the server would otherwise stay open.
+            while (_sessions.Reader.TryRead(out var session))
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+
             _stop.Dispose();
         }
 
