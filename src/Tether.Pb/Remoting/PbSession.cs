@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Tether.Pb.Banana;
 using Tether.Pb.Jelly;
 using Tether.Pb.Protocol;
@@ -20,21 +22,21 @@ namespace Tether.Pb.Remoting;
 internal sealed partial class PbSession : TetherSession
 {
     private readonly RemotingOptions _options;
+    private const string ClosedBySession = "closed by this side";
+
     private readonly TwistedPbProtocol _protocol;
     private readonly Lock _gate = new();
     private readonly Dictionary<uint, PbRemoteReference> _imports = [];
-    private readonly Dictionary<long, Action<Disconnection>> _notifiers = [];
     private readonly TaskCompletionSource<Disconnection> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PbConnection? _connection;
     private EndPoint? _remoteEndPoint;
     private volatile Disconnection? _disconnection;
     private string? _localCloseDetail;
-    private RemoteReference? _root;
     private uint _lastImport;
-    private long _lastNotifier;
     private int _outstandingCalls;
 
-    private PbSession(RemotingOptions options, TwistedPbProtocol protocol, IReferenceable? root)
+    private PbSession(RemotingOptions options, TwistedPbProtocol protocol, IReferenceable? root, ILogger logger)
+        : base(logger)
     {
         _options = options;
         _protocol = protocol;
@@ -45,18 +47,6 @@ internal sealed partial class PbSession : TetherSession
 
     /// <inheritdoc />
     public override EndPoint? RemoteEndPoint => _remoteEndPoint;
-
-    /// <inheritdoc />
-    public override RemoteReference Root
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _root ??= new RemoteReference(this, 0, counted: false);
-            }
-        }
-    }
 
     /// <inheritdoc />
     public override bool IsConnected => _disconnection is null;
@@ -74,7 +64,8 @@ internal sealed partial class PbSession : TetherSession
         IReferenceable? root,
         CancellationToken cancellationToken)
     {
-        var session = new PbSession(remoting, protocol, root) { _remoteEndPoint = socket.RemoteEndPoint };
+        var logger = connection.LoggerFactory?.CreateLogger<TetherSession>() ?? NullLogger<TetherSession>.Instance;
+        var session = new PbSession(remoting, protocol, root, logger) { _remoteEndPoint = socket.RemoteEndPoint };
         var options = session.ConnectionOptions(connection, isClient);
         var stream = new NetworkStream(socket, ownsSocket: true);
         session._connection = isClient
@@ -101,14 +92,14 @@ internal sealed partial class PbSession : TetherSession
                 Volatile.Read(ref _incomingCalls),
                 _observers.Count,
                 Wire.ReplicaCount,
-                _notifiers.Count);
+                DisconnectNotifierCount);
         }
     }
 
     /// <inheritdoc />
     public override void Abort(string reason)
     {
-        Interlocked.CompareExchange(ref _localCloseDetail, reason, null);
+        CloseLocally(reason);
         _ = Wire.AbortAsync(reason);
     }
 
@@ -119,6 +110,7 @@ internal sealed partial class PbSession : TetherSession
     /// <inheritdoc />
     public override async Task CloseAsync(CancellationToken cancellationToken = default)
     {
+        CloseLocally(ClosedBySession);
         await Wire.DisposeAsync().ConfigureAwait(false);
         await _ended.Task.ConfigureAwait(false);
     }
@@ -128,6 +120,7 @@ internal sealed partial class PbSession : TetherSession
     {
         if (_connection is { } connection)
         {
+            CloseLocally(ClosedBySession);
             await connection.DisposeAsync().ConfigureAwait(false);
             await _ended.Task.ConfigureAwait(false);
         }
@@ -194,23 +187,6 @@ internal sealed partial class PbSession : TetherSession
         peerObject?.Dispose();
     }
 
-    internal override IDisposable AddDisconnectNotifier(Action<Disconnection> callback)
-    {
-        long key;
-        lock (_gate)
-        {
-            if (_disconnection is null)
-            {
-                key = ++_lastNotifier;
-                _notifiers.Add(key, callback);
-                return new NotifierRegistration(this, key);
-            }
-        }
-
-        callback(_disconnection);
-        return NotifierRegistration.None;
-    }
-
     internal override async Task<RemoteReference> LoginAsync(Credentials credentials, IReferenceable? mind, CancellationToken cancellationToken)
     {
         if (credentials is not PasswordCredentials password)
@@ -267,30 +243,19 @@ internal sealed partial class PbSession : TetherSession
     private void OnClosed(Exception reason)
     {
         var disconnection = Describe(reason);
-        KeyValuePair<long, Action<Disconnection>>[] notifiers;
         lock (_gate)
         {
             _disconnection = disconnection;
-            notifiers = [.. _notifiers];
-            _notifiers.Clear();
             _imports.Clear(); // the peer forgets its exports with the connection
             _replicas.Clear();
         }
 
-        foreach (var (_, notify) in notifiers)
-        {
-            try
-            {
-                notify(disconnection);
-            }
-            catch (Exception)
-            {
-                // One notifier failing must not keep the others from running.
-            }
-        }
-
+        NotifyDisconnected(disconnection);
         _ended.TrySetResult(disconnection);
     }
+
+    /// <summary>Records that this side is ending the connection, so its end is reported as <see cref="DisconnectReason.LocalClose"/>.</summary>
+    private void CloseLocally(string detail) => Interlocked.CompareExchange(ref _localCloseDetail, detail, null);
 
     /// <summary>How the PB connection ended, in the native protocol's vocabulary.</summary>
     private Disconnection Describe(Exception reason)
@@ -298,7 +263,6 @@ internal sealed partial class PbSession : TetherSession
         var (kind, detail) = reason switch
         {
             PbConnectionLostException when _localCloseDetail is { } local => (DisconnectReason.LocalClose, local),
-            PbConnectionLostException lost when lost.Message.Contains("locally", StringComparison.Ordinal) => (DisconnectReason.LocalClose, lost.Message),
             PbConnectionLostException lost => (DisconnectReason.PeerClosed, lost.Message),
             PbDeadPeerException dead => (DisconnectReason.DeadPeer, dead.Message),
             BananaException or PbProtocolException or JellyException => (DisconnectReason.ProtocolViolation, reason.Message),
@@ -320,22 +284,5 @@ internal sealed partial class PbSession : TetherSession
         while (_lastImport == 0 || _imports.ContainsKey(_lastImport));
 
         return _lastImport;
-    }
-
-    private void RemoveNotifier(long key)
-    {
-        lock (_gate)
-        {
-            _notifiers.Remove(key);
-        }
-    }
-
-    private sealed class NotifierRegistration(PbSession? session, long key) : IDisposable
-    {
-        private PbSession? _session = session;
-
-        public static NotifierRegistration None { get; } = new(null, 0);
-
-        public void Dispose() => Interlocked.Exchange(ref _session, null)?.RemoveNotifier(key);
     }
 }

@@ -158,7 +158,7 @@ internal sealed partial class NativeSession
         var read = default(ObjectSlots);
         if (!TryReadArguments(ref reader, MethodTable.ForReplica(replica.GetType()), name, ref read, out var method, out var refusal))
         {
-            LogUpdateRefused(_logger, cacheId, refusal.Message);
+            LogUpdateRefused(Logger, cacheId, refusal.Message);
             return;
         }
 
@@ -166,7 +166,7 @@ internal sealed partial class NativeSession
         var arguments = read.Values.ToArray();
         replica.Enqueue(
             () => method.InvokeAsync(replica, arguments, this, CancellationToken.None).AsTask(),
-            error => LogUpdateFailed(_logger, cacheId, method.WireName, error));
+            error => LogUpdateFailed(Logger, cacheId, method.WireName, error));
     }
 
     private void HandleUncache(uint cacheId)
@@ -206,7 +206,7 @@ internal sealed partial class NativeSession
         }
         catch (Exception e)
         {
-            LogStoppedObservingFailed(_logger, observer.Cacheable.CacheName, e);
+            LogStoppedObservingFailed(Logger, observer.Cacheable.CacheName, e);
         }
     }
 

@@ -140,7 +140,7 @@ internal sealed partial class NativeSession
         var error = completed.AsTask().Exception?.InnerException ?? new OperationCanceledException("The call was cancelled.");
         if (error is OperationCanceledException && cancellation is not null)
         {
-            LogCallCancelled(_logger, callId);
+            LogCallCancelled(Logger, callId);
         }
 
         Refuse(callId, error);

@@ -24,7 +24,6 @@ internal sealed partial class NativeSession : TetherSession
     private readonly TetherConnection _connection;
     private readonly TetherChannel _channel;
     private readonly RemotingOptions _options;
-    private readonly ILogger _logger;
     private readonly ValueWriter _valueWriter; // used under _sendGate
     private readonly ValueReader _valueReader; // used by the receive loop only
     private readonly FreeList<PooledBufferWriter> _messageBuffers = new(capacity: 64); // back from the write loop once sent
@@ -35,14 +34,13 @@ internal sealed partial class NativeSession : TetherSession
     private readonly Lock _sendGate = new();
     private readonly TaskCompletionSource<Disconnection> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile Disconnection? _disconnection;
-    private RemoteReference? _root;
 
     private NativeSession(TetherConnection connection, RemotingOptions options, object? root)
+        : base(connection.Options.LoggerFactory?.CreateLogger<TetherSession>() ?? NullLogger<TetherSession>.Instance)
     {
         _connection = connection;
         _channel = connection.DefaultChannel;
         _options = options;
-        _logger = connection.Options.LoggerFactory?.CreateLogger<TetherSession>() ?? NullLogger<TetherSession>.Instance;
         _valueWriter = new ValueWriter(options.Types, this, options.Limits.MaxDepth);
         _valueReader = new ValueReader(options.Types, this, options.Limits);
         if (root is not null)
@@ -58,18 +56,6 @@ internal sealed partial class NativeSession : TetherSession
 
     /// <inheritdoc />
     public override System.Net.EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
-
-    /// <inheritdoc />
-    public override RemoteReference Root
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _root ??= new RemoteReference(this, 0, counted: false);
-            }
-        }
-    }
 
     /// <inheritdoc />
     public override bool IsConnected => _disconnection is null;
@@ -120,7 +106,7 @@ internal sealed partial class NativeSession : TetherSession
     {
         lock (_gate)
         {
-            return new RemotingStatistics(_exportsById.Count, _imports.Count, _pending.Count, _incoming.Count, _observersById.Count, _replicas.Count, _notifiers.Count);
+            return new RemotingStatistics(_exportsById.Count, _imports.Count, _pending.Count, _incoming.Count, _observersById.Count, _replicas.Count, DisconnectNotifierCount);
         }
     }
 
@@ -182,7 +168,7 @@ internal sealed partial class NativeSession : TetherSession
         catch (Exception e)
         {
             // A bug of ours, not the peer's: say so, and end the connection rather than leave calls hanging on it.
-            LogReceiveLoopFailed(_logger, e);
+            LogReceiveLoopFailed(Logger, e);
             _connection.Abort($"internal error in the remoting layer: {e.GetType().Name}: {e.Message}");
         }
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Tether.Framing;
 using Tether.Remoting.Login;
 
@@ -10,11 +11,20 @@ namespace Tether.Remoting;
 /// protocol the connection speaks: Tether's native protocol (<see cref="Start"/>, <c>TetherServer</c>,
 /// <c>TetherClient</c>) or Twisted's Perspective Broker (Tether.Pb).
 /// </summary>
-public abstract class TetherSession : IAsyncDisposable
+public abstract partial class TetherSession : IAsyncDisposable
 {
+    // Guards the root reference and the disconnect notifiers, the parts every protocol shares.
+    private readonly Lock _lock = new();
+    private readonly Dictionary<long, Action<Disconnection>> _notifiers = [];
+    private long _lastNotifier;
+    private Disconnection? _notified;
+    private RemoteReference? _root;
+
     /// <summary>Only the protocols Tether ships derive from this class.</summary>
-    internal TetherSession()
+    /// <param name="logger">Where failing disconnect notifiers are reported.</param>
+    internal TetherSession(ILogger logger)
     {
+        Logger = logger;
     }
 
     /// <summary>The native connection underneath; null for a session over another protocol (Twisted PB).</summary>
@@ -23,8 +33,17 @@ public abstract class TetherSession : IAsyncDisposable
     /// <summary>The peer's address, when known.</summary>
     public abstract EndPoint? RemoteEndPoint { get; }
 
-    /// <summary>A reference to the peer's root object.</summary>
-    public abstract RemoteReference Root { get; }
+    /// <summary>A reference to the peer's root object (not reference counted).</summary>
+    public RemoteReference Root
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _root ??= new RemoteReference(this, 0, counted: false);
+            }
+        }
+    }
 
     /// <summary>True until the connection is lost.</summary>
     public abstract bool IsConnected { get; }
@@ -84,8 +103,85 @@ public abstract class TetherSession : IAsyncDisposable
     /// <summary>The reference was released after <paramref name="count"/> receipts: tell the peer.</summary>
     internal abstract void ReleaseImport(RemoteReference reference, int count);
 
+    /// <summary>The session's logger.</summary>
+    private protected ILogger Logger { get; }
+
+    /// <summary>Disconnect notifiers waiting for the connection to be lost.</summary>
+    private protected int DisconnectNotifierCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _notifiers.Count;
+            }
+        }
+    }
+
     /// <summary>Runs <paramref name="callback"/> once when the connection is lost; dispose to cancel.</summary>
-    internal abstract IDisposable AddDisconnectNotifier(Action<Disconnection> callback);
+    internal IDisposable AddDisconnectNotifier(Action<Disconnection> callback)
+    {
+        lock (_lock)
+        {
+            if (_notified is null)
+            {
+                var key = ++_lastNotifier;
+                _notifiers.Add(key, callback);
+                RemotingCounters.Notifiers.Add(1);
+                return new NotifierRegistration(this, key);
+            }
+        }
+
+        // Already lost: the callback still runs, once, but not inside the caller's frame.
+        var lost = _notified;
+        ThreadPool.QueueUserWorkItem(_ => Notify(callback, lost));
+        return new NotifierRegistration(null, 0);
+    }
+
+    /// <summary>Runs every disconnect notifier once; notifiers added from now on run at once (on the thread pool).</summary>
+    /// <param name="disconnection">How the connection ended.</param>
+    private protected void NotifyDisconnected(Disconnection disconnection)
+    {
+        Action<Disconnection>[] notifiers;
+        lock (_lock)
+        {
+            _notified = disconnection;
+            notifiers = [.. _notifiers.Values];
+            _notifiers.Clear();
+            RemotingCounters.Notifiers.Add(-notifiers.Length);
+        }
+
+        foreach (var notifier in notifiers)
+        {
+            Notify(notifier, disconnection);
+        }
+    }
+
+    private void Notify(Action<Disconnection> callback, Disconnection disconnection)
+    {
+        try
+        {
+            callback(disconnection);
+        }
+        catch (Exception e)
+        {
+            LogNotifierFailed(Logger, e);
+        }
+    }
+
+    private void RemoveNotifier(long key)
+    {
+        lock (_lock)
+        {
+            if (_notifiers.Remove(key))
+            {
+                RemotingCounters.Notifiers.Add(-1);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A disconnect notifier threw")]
+    private static partial void LogNotifierFailed(ILogger logger, Exception error);
 
     /// <summary>Pushes an update to the replica <paramref name="observer"/> stands for.</summary>
     internal abstract Task SendCacheUpdateAsync(CacheObserver observer, string method, object?[] arguments);
@@ -95,4 +191,12 @@ public abstract class TetherSession : IAsyncDisposable
 
     /// <summary>The replica was disposed: the owner stops observing.</summary>
     internal abstract void ReleaseReplica(RemoteCache replica);
+
+    /// <summary>Cancels one disconnect notification.</summary>
+    private sealed class NotifierRegistration(TetherSession? session, long key) : IDisposable
+    {
+        private TetherSession? _session = session;
+
+        public void Dispose() => Interlocked.Exchange(ref _session, null)?.RemoveNotifier(key);
+    }
 }
