@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Tether.Pb.Jelly;
-
 namespace Tether.Pb.Protocol;
 
 /// <summary>
@@ -19,11 +15,9 @@ public sealed record PbLogin(string? Username, object? Mind);
 /// </summary>
 public sealed class PbPortal : IPbCallable
 {
-
-    private readonly Func<string, byte[]?> _passwordDigestFor;
     private readonly Func<PbLogin, IPbCallable> _realm;
     private readonly Action<PbLogin>? _logout;
-    private readonly bool _allowAnonymous;
+    private readonly PbPortalProtocol _protocol;
 
     /// <summary>Creates a portal.</summary>
     /// <param name="passwordDigestFor">
@@ -38,67 +32,20 @@ public sealed class PbPortal : IPbCallable
     {
         ArgumentNullException.ThrowIfNull(passwordDigestFor);
         ArgumentNullException.ThrowIfNull(realm);
-        _passwordDigestFor = passwordDigestFor;
         _realm = realm;
         _logout = logout;
-        _allowAnonymous = allowAnonymous;
+        _protocol = new PbPortalProtocol(
+            (userName, _) => ValueTask.FromResult(passwordDigestFor(userName)),
+            (userName, mind, _) => Task.FromResult<object?>(LogIn(new PbLogin(userName, mind))),
+            allowAnonymous);
     }
 
     /// <inheritdoc />
-    public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(arguments);
-        if (method == "loginAnonymous" && arguments is [var mind])
-        {
-            return _allowAnonymous ? Task.FromResult<object?>(LogIn(new PbLogin(null, mind))) : Task.FromException<object?>(PbCredentials.Refused());
-        }
-
-        if (method != "login" || arguments is not [var name])
-        {
-            return Task.FromException<object?>(PbCredentials.NoSuchMethod(method));
-        }
-
-        var username = name switch
-        {
-            byte[] bytes => Encoding.UTF8.GetString(bytes),
-            string text => text,
-            _ => null,
-        };
-        if (username is null)
-        {
-            return Task.FromException<object?>(PbCredentials.Refused());
-        }
-
-        var challenge = PbCredentials.NewChallenge();
-        return Task.FromResult<object?>(new PbTuple(challenge, new Challenger(this, username, challenge)));
-    }
+    public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken) =>
+        _protocol.CallAsync(method, arguments, keywordArguments, cancellationToken);
 
     /// <summary>The avatar for a successful login, which logs out when the client no longer holds it.</summary>
     private Avatar LogIn(PbLogin login) => new(_realm(login), () => _logout?.Invoke(login));
-
-
-    /// <summary>One login attempt's second step; answers the challenge it was created with, once.</summary>
-    private sealed class Challenger(PbPortal portal, string username, byte[] challenge) : IPbCallable
-    {
-        private int _used;
-
-        public Task<object?> CallAsync(string method, IReadOnlyList<object?> arguments, IReadOnlyDictionary<string, object?> keywordArguments, CancellationToken cancellationToken)
-        {
-            if (method != "respond" || arguments is not [byte[] response, var mind])
-            {
-                return Task.FromException<object?>(PbCredentials.NoSuchMethod(method));
-            }
-
-            // A challenge answers one response: replaying a captured one must not work twice.
-            if (Interlocked.Exchange(ref _used, 1) != 0 || portal._passwordDigestFor(username) is not { } digest
-                || !PbCredentials.Verify(digest, challenge, response))
-            {
-                return Task.FromException<object?>(PbCredentials.Refused());
-            }
-
-            return Task.FromResult<object?>(portal.LogIn(new PbLogin(username, mind)));
-        }
-    }
 
     /// <summary>What the client holds after login: the realm's avatar, logging out when released.</summary>
     private sealed class Avatar(IPbCallable perspective, Action logout) : IPbCallable, IPbExportLifetime

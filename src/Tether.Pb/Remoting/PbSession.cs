@@ -222,7 +222,7 @@ internal sealed partial class PbSession : TetherSession
         Registry = CopyableRegistry(),
         Root = isClient ? null : _exportedRoot switch
         {
-            LoginEndpoint login => new PbLoginRoot(this, login),
+            LoginEndpoint login => LoginRoot(login),
             { } root => ExportOf(root),
             null => null,
         },
