@@ -109,13 +109,11 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_Twisted_client_calls_a_TetherServer_speaking_PB()
     {
-        var python = TwistedPython.Require("PB interop with a Twisted client");
+        TwistedPython.Require("PB interop with a Twisted client");
         var root = new ModelRoot();
         var options = new TetherServerOptions { Root = root, Protocol = TwistedPb.Protocol };
         await using var server = TetherServer.Start(options);
-        await using var client = new JsonLinesProcess(
-            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(python, [TwistedPython.Script("pb_client.py"), $"{server.LocalEndPoint.Port}", "model"]))!,
-            "pb_client.py model");
+        await using var client = TwistedPython.StartClient(server.LocalEndPoint.Port, "model");
         await client.WaitForEventAsync("done", Bound);
         output.WriteLine(client.DescribeOutput());
         Assert.DoesNotContain(client.Events, e => JsonLinesProcess.EventNameOf(e) == "error");
@@ -167,7 +165,7 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_Twisted_client_logs_in_to_a_TetherServer_speaking_PB_through_the_same_login_options()
     {
-        var python = TwistedPython.Require("PB interop with a Twisted client");
+        TwistedPython.Require("PB interop with a Twisted client");
         var realm = new Realm();
         var options = new TetherServerOptions
         {
@@ -175,9 +173,7 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
             Login = new LoginOptions { Passwords = new PbCompatiblePasswordStore().Add("alice", "secret"), Realm = realm },
         };
         await using var server = TetherServer.Start(options);
-        await using var client = new JsonLinesProcess(
-            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(python, [TwistedPython.Script("pb_client.py"), $"{server.LocalEndPoint.Port}", "modellogin"]))!,
-            "pb_client.py modellogin");
+        await using var client = TwistedPython.StartClient(server.LocalEndPoint.Port, "modellogin");
         await client.WaitForEventAsync("done", Bound);
         output.WriteLine(client.DescribeOutput());
         Assert.DoesNotContain(client.Events, e => JsonLinesProcess.EventNameOf(e) == "error");

@@ -169,10 +169,7 @@ public sealed class PbConnectionInteropTests(ITestOutputHelper output)
         const int window = 32;
         await using var server = await TwistedPbServer.StartAsync("root");
 
-        await using (var python = new JsonLinesProcess(
-            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(
-                TwistedPython.Require("PB throughput"), [TwistedPython.Script("pb_client.py"), $"{server.EndPoint.Port}", "throughput", $"{calls}", $"{window}"]))!,
-            "pb_client.py throughput"))
+        await using (var python = TwistedPython.StartClient(server.EndPoint.Port, "throughput", $"{calls}", $"{window}"))
         {
             var twisted = await python.WaitForEventAsync("throughput", TimeSpan.FromSeconds(120));
             output.WriteLine($"Twisted PB client -> Twisted server: {twisted["calls_per_second"]!.GetValue<double>():0} calls/s ({calls} calls, {window} outstanding)");

@@ -88,13 +88,11 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
     /// <summary>Starts pb_client.py with <paramref name="scenario"/> and accepts its connection with <paramref name="options"/>.</summary>
     private static async Task<(JsonLinesProcess Client, PbConnection Connection)> RunClientAsync(string scenario, PbConnectionOptions options)
     {
-        var python = TwistedPython.Require("PB interop with a Twisted client");
+        TwistedPython.Require("PB interop with a Twisted client");
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var client = new JsonLinesProcess(
-            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(python, [TwistedPython.Script("pb_client.py"), $"{port}", scenario]))!,
-            $"pb_client.py {scenario}");
+        var client = TwistedPython.StartClient(port, scenario);
         try
         {
             var socket = await listener.AcceptSocketAsync().WaitAsync(Bound);

@@ -22,6 +22,12 @@ internal static class TwistedPython
     /// <summary>The Twisted version the interpreter reports, for test output.</summary>
     public static string Version => Found.Value.Version;
 
+    /// <summary>Starts Scripts/pb_client.py against 127.0.0.1:<paramref name="port"/> (see the script for the scenarios).</summary>
+    public static JsonLinesProcess StartClient(int port, string scenario, params string[] arguments) =>
+        new(
+            System.Diagnostics.Process.Start(ProcessRunner.CreateStartInfo(Require($"the Twisted PB client ({scenario})"), [Script("pb_client.py"), $"{port}", scenario, .. arguments]))!,
+            $"pb_client.py {scenario}");
+
     /// <summary>Full path of a script in the test project's Scripts folder.</summary>
     public static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Scripts", name);
 

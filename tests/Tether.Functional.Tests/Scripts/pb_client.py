@@ -3,6 +3,9 @@
 pb_client.py PORT calls   connect to a Tether PB server on 127.0.0.1:PORT, exercise its root (see TetherRoot in
                           PbServerInteropTests.cs)
 pb_client.py PORT login   log in to a Tether PbPortal as alice (password secret) with a mind object, then anonymously
+pb_client.py PORT model   like calls, against a TetherServer speaking PB (positional arguments only)
+pb_client.py PORT modellogin
+                          log in to a TetherServer speaking PB; a second login on the connection must be refused
 pb_client.py PORT throughput CALLS WINDOW
                           call root.add(1, 2) CALLS times with WINDOW calls outstanding; report calls per second
 
@@ -104,7 +107,8 @@ class Mind(pb.Referenceable):
 
 
 @defer.inlineCallbacks
-def login(factory):
+def wrong_then_right_password(factory):
+    """The first steps of both login scenarios; returns alice's perspective."""
     try:
         yield factory.login(UsernamePassword(b"alice", b"wrong"))
         emit("wrongPassword", refused=False)
@@ -113,6 +117,12 @@ def login(factory):
 
     perspective = yield factory.login(UsernamePassword(b"alice", b"secret"), client=Mind())
     emit("loggedIn", whoami=(yield perspective.callRemote("whoami")), greeting=(yield perspective.callRemote("greetMind")))
+    return perspective
+
+
+@defer.inlineCallbacks
+def login(factory):
+    perspective = yield wrong_then_right_password(factory)
     del perspective
     # inlineCallbacks still holds the last value it sent into this generator until the next yield.
     yield factory.login(UsernamePassword(b"alice", b"secret"))
@@ -126,14 +136,7 @@ def login(factory):
 @defer.inlineCallbacks
 def model_login(factory):
     """Login to a Tether server: one login per connection, no anonymous logins."""
-    try:
-        yield factory.login(UsernamePassword(b"alice", b"wrong"))
-        emit("wrongPassword", refused=False)
-    except pb.RemoteError as error:
-        emit("wrongPassword", refused=True, type=error.remoteType.decode())
-
-    perspective = yield factory.login(UsernamePassword(b"alice", b"secret"), client=Mind())
-    emit("loggedIn", whoami=(yield perspective.callRemote("whoami")), greeting=(yield perspective.callRemote("greetMind")))
+    yield wrong_then_right_password(factory)
     try:
         yield factory.login(UsernamePassword(b"alice", b"secret"))
         emit("again", refused=False)
