@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Tether.Internal;
@@ -82,7 +83,7 @@ internal sealed partial class PbSession
             {
                 RemoteReference reference when reference.Session == this && _imports.TryGetValue(reference.Id, out var peerObject) => peerObject,
                 RemoteReference reference when reference.Session == this && reference.Id == 0 => Wire.Root,
-                Cacheable cacheable => CollectionsMarshalGetOrAdd(_cacheables, cacheable, c => new CacheableExport(this, c)),
+                Cacheable cacheable => CacheableExportOf(cacheable),
                 RemoteCache replica when _replicas.TryGetValue(replica, out var adapter) => adapter,
                 IReferenceable referenceable => ExportOf(referenceable),
                 _ => value,
@@ -94,20 +95,18 @@ internal sealed partial class PbSession
     {
         lock (_gate)
         {
-            return CollectionsMarshalGetOrAdd(_exports, target, t => new ReferenceableExport(this, (IReferenceable)t));
+            ref var export = ref CollectionsMarshal.GetValueRefOrAddDefault(_exports, target, out _);
+            return export ??= new ReferenceableExport(this, target);
         }
     }
 
-    private static TValue CollectionsMarshalGetOrAdd<TKey, TValue>(Dictionary<TKey, TValue> table, TKey key, Func<TKey, TValue> create)
-        where TKey : notnull
+    private CacheableExport CacheableExportOf(Cacheable cacheable)
     {
-        if (!table.TryGetValue(key, out var value))
+        lock (_gate)
         {
-            value = create(key);
-            table.Add(key, value);
+            ref var export = ref CollectionsMarshal.GetValueRefOrAddDefault(_cacheables, cacheable, out _);
+            return export ??= new CacheableExport(this, cacheable);
         }
-
-        return value;
     }
 
     /// <summary>Builds the replica of a cacheable the peer sent, from the replica classes registered in <see cref="TypeRegistry"/>.</summary>
