@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Tether.Hosting;
 using Tether.Remoting;
 using Tether.Remoting.Login;
@@ -65,98 +65,45 @@ public sealed class TwistedPbProtocol : RemotingProtocol
     private static void Configure(Socket socket, TetherConnectionOptions connection) =>
         TcpSocketConfigurator.Apply(socket, connection.Transport, connection.DeadTimeout, connection.LoggerFactory?.CreateLogger<TwistedPbProtocol>());
 
-    /// <summary>Accepts sockets and negotiates PB on each in the background, so one slow peer does not hold up the rest.</summary>
-    private sealed class Listener : ISessionListener
+    /// <summary>Accepts sockets and negotiates PB on each in the background (the same acceptor as native listeners).</summary>
+    private sealed class Listener(
+        TwistedPbProtocol protocol,
+        IPEndPoint endpoint,
+        TetherConnectionOptions connection,
+        RemotingOptions remoting,
+        Func<object?> rootForNextSession) : ISessionListener
     {
-        private readonly TwistedPbProtocol _protocol;
-        private readonly TetherConnectionOptions _connection;
-        private readonly RemotingOptions _remoting;
-        private readonly Func<object?> _rootForNextSession;
-        private readonly Socket _socket;
-        private readonly Channel<TetherSession> _sessions = Channel.CreateUnbounded<TetherSession>();
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _acceptLoop;
+        private readonly SocketAcceptor<TetherSession> _acceptor = SocketAcceptor<TetherSession>.Start(
+            endpoint,
+            backlog: 1024,
+            (socket, cancellationToken) => NegotiateAsync(protocol, socket, connection, remoting, rootForNextSession, cancellationToken),
+            connection.LoggerFactory?.CreateLogger<TwistedPbProtocol>() ?? NullLogger<TwistedPbProtocol>.Instance);
 
-        public Listener(TwistedPbProtocol protocol, IPEndPoint endpoint, TetherConnectionOptions connection, RemotingOptions remoting, Func<object?> rootForNextSession)
-        {
-            _protocol = protocol;
-            _connection = connection;
-            _remoting = remoting;
-            _rootForNextSession = rootForNextSession;
-            _socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                _socket.Bind(endpoint);
-                _socket.Listen();
-            }
-            catch
-            {
-                _socket.Dispose();
-                throw;
-            }
-
-            LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-            _acceptLoop = Task.Run(AcceptLoopAsync);
-        }
-
-        public IPEndPoint LocalEndPoint { get; }
+        public IPEndPoint LocalEndPoint => _acceptor.LocalEndPoint;
 
         public async Task<TetherSession> AcceptAsync(CancellationToken cancellationToken) =>
-            await _sessions.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            await _acceptor.AcceptAsync(cancellationToken).ConfigureAwait(false);
 
-        public async ValueTask DisposeAsync()
+        public ValueTask DisposeAsync() => _acceptor.DisposeAsync();
+
+        private static async Task<TetherSession?> NegotiateAsync(
+            TwistedPbProtocol protocol,
+            Socket socket,
+            TetherConnectionOptions connection,
+            RemotingOptions remoting,
+            Func<object?> rootForNextSession,
+            CancellationToken cancellationToken)
         {
-            await _stop.CancelAsync().ConfigureAwait(false);
-            _socket.Dispose();
-            await _acceptLoop.ConfigureAwait(false);
-            _sessions.Writer.TryComplete();
-
-            // Sessions negotiated but never taken by the server would otherwise stay open.
-            while (_sessions.Reader.TryRead(out var session))
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-            }
-
-            _stop.Dispose();
-        }
-
-        private async Task AcceptLoopAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                Socket accepted;
-                try
-                {
-                    accepted = await _socket.AcceptAsync(_stop.Token).ConfigureAwait(false);
-                    Configure(accepted, _connection);
-                }
-                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-                {
-                    if (_stop.IsCancellationRequested)
-                    {
-                        return;
-                    }
-
-                    continue;
-                }
-
-                _ = NegotiateAsync(accepted);
-            }
-        }
-
-        private async Task NegotiateAsync(Socket accepted)
-        {
+            Configure(socket, connection);
             try
             {
-                var session = await PbSession.StartAsync(accepted, isClient: false, _connection, _remoting, _protocol, _rootForNextSession() as IReferenceable, _stop.Token).ConfigureAwait(false);
-                if (!_sessions.Writer.TryWrite(session))
-                {
-                    await session.DisposeAsync().ConfigureAwait(false);
-                }
+                return await PbSession.StartAsync(socket, isClient: false, connection, remoting, protocol, rootForNextSession() as IReferenceable, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception)
+            catch (Exception e) when (e is not (OperationCanceledException or SocketException or ObjectDisposedException))
             {
-                // A peer that does not complete PB's negotiation is dropped (PbConnection closed its socket).
+                // A peer that does not complete PB's negotiation is dropped (PbConnection closed its socket); the
+                // acceptor handles the rest.
+                return null;
             }
         }
     }

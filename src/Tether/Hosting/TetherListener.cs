@@ -14,24 +14,19 @@ namespace Tether.Hosting;
 /// </summary>
 public sealed partial class TetherListener : IAsyncDisposable
 {
-    private readonly Socket _socket;
     private readonly TetherConnectionOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<TetherConnection> _ready = Channel.CreateUnbounded<TetherConnection>();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
+    private readonly SocketAcceptor<TetherConnection> _acceptor;
 
-    private TetherListener(Socket socket, TetherConnectionOptions options)
+    private TetherListener(IPEndPoint endpoint, int backlog, TetherConnectionOptions options)
     {
-        _socket = socket;
         _options = options;
         _logger = options.LoggerFactory?.CreateLogger<TetherListener>() ?? NullLogger<TetherListener>.Instance;
-        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _acceptor = SocketAcceptor<TetherConnection>.Start(endpoint, backlog, HandshakeAsync, _logger);
     }
 
     /// <summary>The bound address (with the actual port when port 0 was asked for).</summary>
-    public IPEndPoint LocalEndPoint { get; }
+    public IPEndPoint LocalEndPoint => _acceptor.LocalEndPoint;
 
     /// <summary>Binds and starts listening.</summary>
     /// <param name="endpoint">Address to bind; port 0 picks a free port.</param>
@@ -45,20 +40,7 @@ public sealed partial class TetherListener : IAsyncDisposable
         options ??= new TetherConnectionOptions();
         options.Validate();
         options.Tls?.ValidateForListener();
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(endpoint);
-            socket.Listen(backlog);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        return new TetherListener(socket, options);
+        return new TetherListener(endpoint, backlog, options);
     }
 
     /// <summary>Waits for the next connection that completed its handshake.</summary>
@@ -66,75 +48,26 @@ public sealed partial class TetherListener : IAsyncDisposable
     /// <returns>The connection; the caller owns it.</returns>
     /// <exception cref="ChannelClosedException">The listener was disposed.</exception>
     public ValueTask<TetherConnection> AcceptAsync(CancellationToken cancellationToken = default) =>
-        _ready.Reader.ReadAsync(cancellationToken);
+        _acceptor.AcceptAsync(cancellationToken);
 
     /// <summary>Stops accepting. Connections already handed out stay open; ones still in handshake are aborted.</summary>
     /// <returns>A task for the disposal.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _socket.Dispose();
-        await _acceptLoop.ConfigureAwait(false);
-        _ready.Writer.TryComplete();
-        while (_ready.Reader.TryRead(out var unclaimed))
-        {
-            await unclaimed.DisposeAsync().ConfigureAwait(false);
-        }
+    public ValueTask DisposeAsync() => _acceptor.DisposeAsync();
 
-        _stop.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket accepted;
-            try
-            {
-                accepted = await _socket.AcceptAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                // EMFILE and friends: keep the listener alive and try again shortly.
-                LogAcceptFailed(_logger, e.SocketErrorCode, e.Message);
-                await Task.Delay(100).ConfigureAwait(false);
-                continue;
-            }
-
-            // Off the accept loop's continuation: started from there, every connection's loops were measured to
-            // retain ~4 KB more (10,000 idle connections); from a fresh work item they do not.
-            _ = Task.Run(() => HandshakeAsync(accepted));
-        }
-    }
-
-    private async Task HandshakeAsync(Socket socket)
+    private async Task<TetherConnection?> HandshakeAsync(Socket socket, CancellationToken cancellationToken)
     {
         var remote = socket.RemoteEndPoint;
         try
         {
             TcpSocketConfigurator.Apply(socket, _options.Transport, _options.DeadTimeout, _logger);
-            var connection = await TetherConnection.EstablishAsync(ConnectionTransport.ForAccepted(socket, _options), ConnectionRole.Listener, _options, _stop.Token).ConfigureAwait(false);
-            if (!_ready.Writer.TryWrite(connection))
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
+            return await TetherConnection.EstablishAsync(ConnectionTransport.ForAccepted(socket, _options), ConnectionRole.Listener, _options, cancellationToken).ConfigureAwait(false);
         }
         catch (ConnectionLostException e)
         {
             LogHandshakeFailed(_logger, remote, e.Disconnection);
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            socket.Dispose();
+            return null;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Accept failed ({Error}): {Message}")]
-    private static partial void LogAcceptFailed(ILogger logger, SocketError error, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handshake with {Remote} failed: {Disconnection}")]
     private static partial void LogHandshakeFailed(ILogger logger, EndPoint? remote, Disconnection disconnection);
