@@ -146,8 +146,11 @@ public sealed partial class TetherChannel : IAsyncDisposable
     /// Sends one whole message without a task to await: <paramref name="owner"/> (the buffer holding it) is disposed
     /// when the send is done, successfully or not. Failures are the connection's to report.
     /// </summary>
+    /// <param name="message">The whole message.</param>
+    /// <param name="owner">What holds the message's bytes.</param>
+    /// <param name="writeNow">Whether to write at once if the connection is not writing (see <see cref="TetherConnection"/>'s detached sends).</param>
     /// <exception cref="ArgumentOutOfRangeException">The message is larger than the peer accepts (owner disposed).</exception>
-    internal void Post(ReadOnlyMemory<byte> message, IDisposable owner)
+    internal void Post(ReadOnlyMemory<byte> message, IDisposable owner, bool writeNow)
     {
         var limit = _connection.PeerMaxMessageSize;
         if (message.Length > limit)
@@ -164,7 +167,7 @@ public sealed partial class TetherChannel : IAsyncDisposable
 
         try
         {
-            _connection.EnqueueDetachedSend(this, message, owner);
+            _connection.EnqueueDetachedSend(this, message, owner, writeNow);
         }
         finally
         {

@@ -60,7 +60,7 @@ public sealed partial class TetherConnection
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            _writeSignal.Set();
+            WakeWriter(inline: true);
             await drained.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
             lock (_gate)
             {
@@ -69,7 +69,7 @@ public sealed partial class TetherConnection
                 _closeQueued = true;
             }
 
-            _writeSignal.Set();
+            WakeWriter(inline: true);
             await _closeFrameWritten.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
 
             // The peer answers our FIN with its own; the receive loop ends on it.
@@ -89,7 +89,8 @@ public sealed partial class TetherConnection
     public async ValueTask DisposeAsync()
     {
         await CloseAsync().ConfigureAwait(false);
-        await Task.WhenAll(_receiveLoop, _writeLoop).ConfigureAwait(false);
+        await _receiveLoop.ConfigureAwait(false);
+        await WriterIdleAsync().ConfigureAwait(false);
         _shutdown.Dispose();
     }
 
@@ -168,7 +169,7 @@ public sealed partial class TetherConnection
                 _transport.Dispose();
                 break;
             case TransportEnding.SendCloseFrame:
-                _writeSignal.Set();
+                WakeWriter(inline: false);
                 _ = FinishAfterCloseFrameAsync();
                 break;
         }
@@ -216,11 +217,14 @@ public sealed partial class TetherConnection
             : (reason, detail);
     }
 
-    /// <summary>Cancels the loops' pending operations and wakes the write loop so it sees the end.</summary>
+    /// <summary>
+    /// Cancels the loops' pending operations. A writer that is not running is started once more, only to see the end and
+    /// give up for good (so whoever waits for the CLOSE frame hears that none is coming).
+    /// </summary>
     private void StopLoops()
     {
         _shutdown.Cancel();
-        _writeSignal.Set();
+        WakeWriter(inline: true);
     }
 
     private async Task DiscardUntilEndOfStreamAsync(CancellationToken cancellationToken)

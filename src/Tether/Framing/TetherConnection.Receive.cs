@@ -17,7 +17,7 @@ public sealed partial class TetherConnection : IFrameSink
     {
         await Task.Yield(); // run on the thread pool, not inside EstablishAsync
         var size = _options.Transport.ReceiveBufferBytes;
-        var token = _shutdown.Token;
+        var token = _shutdownToken;
         try
         {
             while (Volatile.Read(ref _terminated) == 0)
@@ -239,7 +239,7 @@ public sealed partial class TetherConnection : IFrameSink
             MakeReadyLocked(channel);
         }
 
-        _writeSignal.Set();
+        WakeWriter(inline: true);
     }
 
     private void OnPeerChannelClose(ushort id)

@@ -7,21 +7,35 @@ using Tether.Internal;
 namespace Tether.Framing;
 
 /// <summary>
-/// The write loop. Each socket write is one batch: first the priority lane (PONG, PING, CREDIT, CLOSE), then at most
-/// one chunk's worth of DATA taken round-robin from the channels that have both data and credit. A control frame
-/// therefore waits for at most one chunk, never behind a whole large message.
+/// The writer. Each socket write is one batch: first the priority lane (PONG, PING, CREDIT, CLOSE), then at most one
+/// chunk's worth of DATA taken round-robin from the channels that have both data and credit. A control frame therefore
+/// waits for at most one chunk, never behind a whole large message.
 /// </summary>
+/// <remarks>
+/// There is no write loop parked on a signal: whoever queues work while nobody is writing takes the writer role and
+/// writes the first batch itself, which is one non-blocking socket write. That saves the hand-off to another thread on
+/// the small-message path (a call, its answer, a PONG). Anything more, or a write the socket cannot take at once,
+/// continues on the thread pool. The heartbeat's PINGs and cancellation callbacks always hand off.
+/// </remarks>
 public sealed partial class TetherConnection
 {
     private const int ControlRoom = 2048;
     private const int CreditFrameSize = FrameHeader.Size + 4;
     private const int PingFrameSize = FrameHeader.Size + 8;
 
-    private readonly AsyncAutoResetSignal _writeSignal = new();
+    // One batch at most is written on the thread that queued the work; the rest continues on the thread pool.
+    private const int InlineBatches = 1;
+
     private readonly FreeList<PendingSend> _sendPool = new(capacity: 64); // uncancellable pieces, reused once written
     private readonly Queue<TetherChannel> _ready = new();
     private readonly Queue<TetherChannel> _creditQueue = new();
     private readonly TaskCompletionSource _closeFrameWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    [ThreadStatic]
+    private static TetherConnection? t_holder; // the connection whose writes this thread holds (see HoldWrites)
+
+    [ThreadStatic]
+    private static bool t_held; // this thread queued something while holding
+
     private int _chunkSize;
     private byte[]? _heartbeatBuffer;
     private WriteBudget _writeBudget;
@@ -33,6 +47,11 @@ public sealed partial class TetherConnection
     private CloseCode _closeCode;
     private string _closeReason = string.Empty;
     private TaskCompletionSource? _drainWaiter;
+    private bool _writerBusy = true; // the writer role, held from construction until Start hands it to the first write
+    private bool _writerStopped;
+    private TaskCompletionSource? _writerIdle;
+    private List<PendingSend>? _writtenPieces; // the role holder's: pieces of the batch being written
+    private WriterWorkItem? _writerWorkItem;
     private ushort _nextLocalChannel;
     private int _localChannels;
 
@@ -45,7 +64,7 @@ public sealed partial class TetherConnection
 
         var pending = cancellationToken.CanBeCanceled ? new PendingSend() : _sendPool.TryTake() ?? new PendingSend();
         pending.Initialize(_sendPool, channel, data, endOfMessage, cancellationToken);
-        Enqueue(channel, pending, cancellationToken);
+        Enqueue(channel, pending, writeNow: true, cancellationToken);
         return pending.AsValueTask();
     }
 
@@ -53,19 +72,51 @@ public sealed partial class TetherConnection
     /// Queues a whole message nobody will await: <paramref name="owner"/> is disposed once the bytes are written or
     /// the send failed. Used by layers above that send many small messages and only need their buffers back.
     /// </summary>
-    internal void EnqueueDetachedSend(TetherChannel channel, ReadOnlyMemory<byte> message, IDisposable owner)
+    /// <param name="channel">The channel.</param>
+    /// <param name="message">The whole message.</param>
+    /// <param name="owner">What holds the message's bytes.</param>
+    /// <param name="writeNow">
+    /// True to write at once on this thread if no write is in progress (the quickest way out for a lone message); false
+    /// to leave the write to the thread pool, which by the time it runs has often gathered more messages for the same
+    /// socket write (the better choice when the sender knows others are sending too).
+    /// </param>
+    internal void EnqueueDetachedSend(TetherChannel channel, ReadOnlyMemory<byte> message, IDisposable owner, bool writeNow)
     {
         var pending = _sendPool.TryTake() ?? new PendingSend();
         pending.Owner = owner;
         pending.Initialize(_sendPool, channel, new ReadOnlySequence<byte>(message), endOfMessage: true, CancellationToken.None);
-        Enqueue(channel, pending, CancellationToken.None);
+        Enqueue(channel, pending, writeNow, CancellationToken.None);
     }
 
-    private void Enqueue(TetherChannel channel, PendingSend pending, CancellationToken cancellationToken)
+    /// <summary>
+    /// Until <see cref="ReleaseHeldWrites"/>, messages this thread queues on this connection are not written: they wait
+    /// to go out together. A reader that answers a run of messages already received holds the writes while it handles
+    /// them, so the answers share socket writes. Must be released before the thread awaits or returns to the pool.
+    /// </summary>
+    internal void HoldWrites() => t_holder = this;
+
+    /// <summary>Ends <see cref="HoldWrites"/> and writes what was held (its first batch on this thread).</summary>
+    internal void ReleaseHeldWrites()
+    {
+        if (t_holder != this)
+        {
+            return;
+        }
+
+        t_holder = null;
+        if (t_held)
+        {
+            t_held = false;
+            WakeWriter(inline: true);
+        }
+    }
+
+    private void Enqueue(TetherChannel channel, PendingSend pending, bool writeNow, CancellationToken cancellationToken)
     {
         // Register before queueing: a cancellation that lands first just withdraws the piece, and no callback can
         // outlive the piece's completion.
         pending.RegisterCancellation(static state => ((PendingSend)state!).Channel.Connection.OnSendCanceled((PendingSend)state), cancellationToken);
+        bool start;
         lock (_gate)
         {
             if (pending.Withdrawn)
@@ -85,9 +136,19 @@ public sealed partial class TetherConnection
 
             channel.SendQueue.Enqueue(pending);
             MakeReadyLocked(channel);
+            if (t_holder == this)
+            {
+                t_held = true;
+                return;
+            }
+
+            start = TryTakeWriterLocked();
         }
 
-        _writeSignal.Set();
+        if (start)
+        {
+            StartWriter(writeNow);
+        }
     }
 
     /// <summary>A stream send failed midway: drop what is queued on the channel and abort its open message.</summary>
@@ -125,7 +186,7 @@ public sealed partial class TetherConnection
             pending.TryComplete(new OperationCanceledException("The message was aborted."));
         }
 
-        _writeSignal.Set();
+        WakeWriter(inline: true);
     }
 
     internal void CompleteChannel(TetherChannel channel)
@@ -141,12 +202,13 @@ public sealed partial class TetherConnection
             MakeReadyLocked(channel);
         }
 
-        _writeSignal.Set();
+        WakeWriter(inline: true);
     }
 
     /// <summary>The application consumed <paramref name="amount"/> bytes on a channel: tell the peer (coalesced per channel).</summary>
     internal void GrantCredit(TetherChannel channel, int amount)
     {
+        bool start;
         lock (_gate)
         {
             // Once the peer closed its side it sends nothing more, so credit is moot (and the number may be reused).
@@ -161,13 +223,20 @@ public sealed partial class TetherConnection
                 channel.CreditQueued = true;
                 _creditQueue.Enqueue(channel);
             }
+
+            start = TryTakeWriterLocked();
         }
 
-        _writeSignal.Set();
+        if (start)
+        {
+            StartWriter(inline: true);
+        }
     }
 
+    /// <summary>Queues a PING. It is written from the thread pool: the heartbeat's tick must not make socket calls.</summary>
     private void QueuePing()
     {
+        bool start;
         lock (_gate)
         {
             if (_disconnection is not null)
@@ -176,21 +245,31 @@ public sealed partial class TetherConnection
             }
 
             _pingQueued = true;
+            start = TryTakeWriterLocked();
         }
 
-        _writeSignal.Set();
+        if (start)
+        {
+            StartWriter(inline: false);
+        }
     }
 
+    /// <summary>Queues a PONG and, if no write is in progress, writes it at once from the receive loop (one small write).</summary>
     private void QueuePong(ulong echo)
     {
         // At most one PONG waits: a peer that floods PINGs while we cannot write gets the latest echo, not a queue.
+        bool start;
         lock (_gate)
         {
             _pongValue = echo;
             _pongQueued = true;
+            start = TryTakeWriterLocked();
         }
 
-        _writeSignal.Set();
+        if (start)
+        {
+            StartWriter(inline: true);
+        }
     }
 
     private void OnSendCanceled(PendingSend pending)
@@ -216,7 +295,7 @@ public sealed partial class TetherConnection
         }
 
         pending.TryComplete(new OperationCanceledException(pending.CancellationToken));
-        _writeSignal.Set();
+        WakeWriter(inline: false); // not inside whoever cancelled the token
     }
 
     private void MakeReadyLocked(TetherChannel channel)
@@ -228,90 +307,143 @@ public sealed partial class TetherConnection
         }
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// Makes sure somebody writes what was just queued. If nobody holds the writer role, the caller takes it and either
+    /// writes one batch on its own thread (<paramref name="inline"/>) or hands the writing to the thread pool.
+    /// </summary>
+    private void WakeWriter(bool inline)
     {
-        await Task.Yield(); // run on the thread pool, not inside EstablishAsync
-        var token = _shutdown.Token;
-        var completed = new List<PendingSend>();
+        bool taken;
+        lock (_gate)
+        {
+            taken = TryTakeWriterLocked();
+        }
+
+        if (taken)
+        {
+            StartWriter(inline);
+        }
+    }
+
+    /// <summary>
+    /// Takes the writer role (under <c>_gate</c>). Its holder writes until a batch comes out empty and gives the role up
+    /// under the same lock, so work queued under the lock is either seen by the holder or finds the role free.
+    /// </summary>
+    private bool TryTakeWriterLocked()
+    {
+        if (_writerBusy)
+        {
+            return false;
+        }
+
+        _writerBusy = true;
+        return true;
+    }
+
+    private void StartWriter(bool inline)
+    {
+        if (inline)
+        {
+            _ = WriteAsync(InlineBatches);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_writerWorkItem ??= new WriterWorkItem(this), preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Writes batches while there is something to write; run by the holder of the writer role. Started inline it writes
+    /// at most <paramref name="batchesBeforeHandOff"/> batches on the caller's thread (a non-blocking socket write of at
+    /// most one chunk each, so the receive loop or a sender is never held up for long), and moves to the thread pool if
+    /// more is queued or a write has to wait for the socket.
+    /// </summary>
+    private async Task WriteAsync(int batchesBeforeHandOff)
+    {
+        var token = _shutdownToken;
+        var completed = _writtenPieces ??= [];
         var bufferSize = Handshake.Size + FrameHeader.Size + _options.ChunkSize + ControlRoom;
+        var stopped = false;
+
+        // The batch buffer is rented per burst and returned when there is nothing to write: idle connections hold none.
+        // Batches of only the preamble and heartbeats use a small array of the connection's own, because the socket
+        // keeps a reference to the last buffer it sent, and an idle connection should not pin a pooled 64 KiB.
+        byte[]? rented = null;
         try
         {
-            while (true)
+            for (var batch = 0; ; batch++)
             {
-                // No cancellation token on the idle wait (a registration per connection costs memory): the teardown
-                // sets the signal after cancelling, and the loop looks at the token when it wakes.
-                await _writeSignal.WaitAsync().ConfigureAwait(false);
-                token.ThrowIfCancellationRequested();
-
-                // The batch buffer is rented per burst and returned when there is nothing to write: idle connections
-                // hold none. Batches of only the preamble and heartbeats use a small array of the connection's own,
-                // because the socket keeps a reference to the last buffer it sent, and an idle connection should not
-                // pin a pooled 64 KiB.
-                byte[]? rented = null;
-                try
+                int length;
+                bool closeWritten;
+                byte[] buffer;
+                lock (_gate)
                 {
-                    while (true)
+                    if (token.IsCancellationRequested)
                     {
-                        int length;
-                        bool closeWritten;
-                        byte[] buffer;
-                        lock (_gate)
+                        stopped = true;
+                        return;
+                    }
+
+                    var heartbeatOnly = _ready.Count == 0 && _creditQueue.Count == 0 && !_closeQueued;
+                    buffer = heartbeatOnly ? (_heartbeatBuffer ??= new byte[Handshake.Size + (2 * PingFrameSize)]) : (rented ??= TetherMemoryPool.Arrays.Rent(bufferSize));
+                    length = FillBatchLocked(buffer.AsSpan(0, heartbeatOnly ? buffer.Length : bufferSize), completed, out closeWritten);
+                    if (length == 0)
+                    {
+                        if (_drainWaiter is not null && NothingQueuedLocked())
                         {
-                            var heartbeatOnly = _ready.Count == 0 && _creditQueue.Count == 0 && !_closeQueued;
-                            buffer = heartbeatOnly ? (_heartbeatBuffer ??= new byte[Handshake.Size + (2 * PingFrameSize)]) : (rented ??= TetherMemoryPool.Arrays.Rent(bufferSize));
-                            length = FillBatchLocked(buffer.AsSpan(0, heartbeatOnly ? buffer.Length : bufferSize), completed, out closeWritten);
-                            if (length == 0 && _drainWaiter is not null && NothingQueuedLocked())
-                            {
-                                _drainWaiter.TrySetResult();
-                            }
+                            _drainWaiter.TrySetResult();
                         }
 
-                        if (length == 0)
-                        {
-                            break;
-                        }
-
-                        var started = _time.GetTimestamp();
-                        await _transport.SendAsync(buffer.AsMemory(0, length), token).ConfigureAwait(false);
-                        _writeBudget.Observe(length, _time.GetElapsedTime(started));
-                        _monitor.OnBytesSent();
-                        Interlocked.Add(ref _bytesSent, length);
-                        TetherMetrics.BytesSent.Add(length);
-                        foreach (var pending in completed)
-                        {
-                            pending.TryComplete(null);
-                        }
-
-                        completed.Clear();
-                        if (closeWritten)
-                        {
-                            // Nothing follows CLOSE: end the outbound direction in order, after it.
-                            _transport.ShutdownSend();
-                            _closeFrameWritten.TrySetResult();
-                            return;
-                        }
+                        ReleaseWriterLocked();
+                        return;
                     }
                 }
-                finally
+
+                if (batch == batchesBeforeHandOff)
                 {
-                    if (rented is not null)
-                    {
-                        TetherMemoryPool.Arrays.Return(rented);
-                    }
+                    // Enough for the caller's thread: this batch and the rest are written from the thread pool.
+                    await default(ThreadPoolHop);
+                }
+
+                var started = _time.GetTimestamp();
+                await _transport.SendAsync(buffer.AsMemory(0, length), token).ConfigureAwait(false);
+                _writeBudget.Observe(length, _time.GetElapsedTime(started));
+                _monitor.OnBytesSent();
+                Interlocked.Add(ref _bytesSent, length);
+                TetherMetrics.BytesSent.Add(length);
+                foreach (var pending in completed)
+                {
+                    pending.TryComplete(null);
+                }
+
+                completed.Clear();
+                if (closeWritten)
+                {
+                    // Nothing follows CLOSE: end the outbound direction in order, after it.
+                    stopped = true;
+                    _transport.ShutdownSend();
+                    return;
                 }
             }
         }
         catch (Exception) when (Volatile.Read(ref _terminated) != 0 || token.IsCancellationRequested)
         {
             // Ended by the teardown.
+            stopped = true;
         }
         catch (Exception e)
         {
+            stopped = true;
             var (reason, detail) = ClassifyTransportError(e);
             Terminate(reason, detail, TransportEnding.Abort);
         }
         finally
         {
+            if (rented is not null)
+            {
+                TetherMemoryPool.Arrays.Return(rented);
+            }
+
             if (completed.Count > 0)
             {
                 var error = new ConnectionLostException(_disconnection!);
@@ -319,9 +451,43 @@ public sealed partial class TetherConnection
                 {
                     pending.TryComplete(error);
                 }
+
+                completed.Clear();
             }
 
-            _closeFrameWritten.TrySetResult();
+            if (stopped)
+            {
+                // The writer keeps its role for good: nothing is written after CLOSE, a failed write or the teardown.
+                _closeFrameWritten.TrySetResult();
+                lock (_gate)
+                {
+                    _writerStopped = true;
+                    ReleaseWriterWaiterLocked();
+                }
+            }
+        }
+    }
+
+    private void ReleaseWriterLocked()
+    {
+        _writerBusy = false;
+        ReleaseWriterWaiterLocked();
+    }
+
+    private void ReleaseWriterWaiterLocked()
+    {
+        _writerIdle?.TrySetResult();
+        _writerIdle = null;
+    }
+
+    /// <summary>Completes when no write is in progress (after the teardown: when the last one has given up).</summary>
+    private Task WriterIdleAsync()
+    {
+        lock (_gate)
+        {
+            return _writerBusy && !_writerStopped
+                ? (_writerIdle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task
+                : Task.CompletedTask;
         }
     }
 
@@ -527,5 +693,11 @@ public sealed partial class TetherConnection
         }
 
         return true;
+    }
+
+    /// <summary>Runs the writer on the thread pool; one per connection, created when first needed.</summary>
+    private sealed class WriterWorkItem(TetherConnection connection) : IThreadPoolWorkItem
+    {
+        public void Execute() => _ = connection.WriteAsync(int.MaxValue);
     }
 }

@@ -22,6 +22,7 @@ public sealed partial class TetherConnection : IAsyncDisposable
     private readonly FrameDecoder _decoder;
     private readonly LivenessMonitor _monitor;
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly CancellationToken _shutdownToken; // kept apart: still readable once _shutdown is disposed
     private readonly TaskCompletionSource _handshakeDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Disconnection> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
@@ -31,12 +32,12 @@ public sealed partial class TetherConnection : IAsyncDisposable
     private long _bytesSent;
     private long _bytesReceived;
     private Task _receiveLoop = Task.CompletedTask;
-    private Task _writeLoop = Task.CompletedTask;
 
     private TetherConnection(ITransport transport, ConnectionRole role, TetherConnectionOptions options)
     {
         _transport = transport;
         _options = options;
+        _shutdownToken = _shutdown.Token;
         Role = role;
         _logger = options.LoggerFactory?.CreateLogger<TetherConnection>() ?? NullLogger<TetherConnection>.Instance;
         var heartbeat = options.ResolveHeartbeat();
@@ -46,7 +47,7 @@ public sealed partial class TetherConnection : IAsyncDisposable
         DefaultChannel = new TetherChannel(this, 0, openedByPeer: false, options.ChannelWindow);
         _channels.Add(0, DefaultChannel);
         _nextLocalChannel = role == ConnectionRole.Connector ? (ushort)1 : (ushort)2;
-        _monitor = heartbeat.Register(new LivenessPeer(this), options.KeepaliveInterval, options.DeadTimeout, _logger);
+        _monitor = heartbeat.Register(new LivenessPeer(this), options.KeepaliveInterval, options.DeadTimeout, _logger, deferKeepalive: role == ConnectionRole.Listener);
     }
 
     /// <summary>This side's role.</summary>
@@ -180,8 +181,7 @@ public sealed partial class TetherConnection : IAsyncDisposable
     private void Start()
     {
         _receiveLoop = ReceiveLoopAsync();
-        _writeLoop = WriteLoopAsync();
-        _writeSignal.Set(); // the preamble goes first
+        StartWriter(inline: false); // the role was held since construction; the preamble goes first
     }
 
     private Channel<TetherChannel> AcceptQueueLocked()

@@ -133,13 +133,26 @@ internal sealed partial class NativeSession : TetherSession
         _ = Task.Run(ReceiveLoopAsync);
     }
 
+    // At most this many received messages are handled before what they sent is written.
+    private const int MaxHeldMessages = 64;
+
     private async Task ReceiveLoopAsync()
     {
         try
         {
+            var held = 0;
             while (true)
             {
-                var received = await _channel.ReceiveAsync().ConfigureAwait(false);
+                // Messages that are already here are handled with this thread's writes held, so their answers leave in
+                // one socket write; before waiting for more (or after a long run), what was held is written.
+                var next = _channel.ReceiveAsync();
+                if (!next.IsCompleted || held == MaxHeldMessages)
+                {
+                    _connection.ReleaseHeldWrites();
+                    held = 0;
+                }
+
+                var received = await next.ConfigureAwait(false);
                 if (received is not { } message)
                 {
                     // The peer ended its object layer but not the connection: nothing more can be asked or answered.
@@ -149,6 +162,8 @@ internal sealed partial class NativeSession : TetherSession
 
                 try
                 {
+                    _connection.HoldWrites();
+                    held++;
                     Handle(message.Payload);
                 }
                 finally
@@ -170,6 +185,10 @@ internal sealed partial class NativeSession : TetherSession
             // A bug of ours, not the peer's: say so, and end the connection rather than leave calls hanging on it.
             LogReceiveLoopFailed(Logger, e);
             _connection.Abort($"internal error in the remoting layer: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            _connection.ReleaseHeldWrites();
         }
     }
 
@@ -270,7 +289,7 @@ internal sealed partial class NativeSession : TetherSession
             // second dispose here could return a buffer another message has meanwhile rented).
             try
             {
-                _channel.Post(buffer.WrittenMemory, buffer);
+                _channel.Post(buffer.WrittenMemory, buffer, writeNow: IsQuiet());
             }
             catch (ArgumentOutOfRangeException)
             {
@@ -278,6 +297,19 @@ internal sealed partial class NativeSession : TetherSession
                 RollBackMessage();
                 throw;
             }
+        }
+    }
+
+    /// <summary>
+    /// True when at most one call is in flight either way: a message sent now is likely alone, so it is written at once
+    /// on the sender's thread. Otherwise the write is left to the thread pool, which gathers the messages of concurrent
+    /// calls into shared socket writes.
+    /// </summary>
+    private bool IsQuiet()
+    {
+        lock (_gate)
+        {
+            return _pending.Count + _incoming.Count <= 1;
         }
     }
 
