@@ -68,7 +68,7 @@ public sealed partial class PbConnection : IAsyncDisposable
             _livenessClock = HeartbeatOf(liveness).TimeProvider;
 
             // Last: the heartbeat may call back at once (a ping waits for the handshake).
-            _liveness = HeartbeatOf(liveness).Register(new LivenessPeer(this), liveness.KeepaliveInterval, liveness.DeadTimeout);
+            _liveness = HeartbeatOf(liveness).Register(new LivenessPeer(this), liveness.KeepaliveInterval, liveness.DeadTimeout, deferKeepalive: !isClient);
         }
     }
 

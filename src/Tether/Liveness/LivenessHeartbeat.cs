@@ -81,11 +81,17 @@ public sealed partial class LivenessHeartbeat : IDisposable
     /// <param name="keepaliveInterval">Outbound idle time before a keepalive.</param>
     /// <param name="deadTimeout">Inbound silence that means the peer is dead.</param>
     /// <param name="logger">Where the connection's liveness warnings go.</param>
+    /// <param name="deferKeepalive">
+    /// True on one side of a connection (Tether uses the accepting side): its keepalive waits a little longer than the
+    /// interval (<see cref="LivenessMonitor.KeepaliveDeferral"/>), so on an idle connection the other side's PING always
+    /// comes first and the PONG that answers it is this side's outbound traffic. An idle pair then exchanges one PING
+    /// and one PONG per interval instead of often two of each, when both sides' timers expire within a tick.
+    /// </param>
     /// <returns>The monitor; feed it bytes in and out, dispose it when the connection closes.</returns>
-    public LivenessMonitor Register(ILivenessPeer peer, TimeSpan keepaliveInterval, TimeSpan deadTimeout, ILogger? logger = null)
+    public LivenessMonitor Register(ILivenessPeer peer, TimeSpan keepaliveInterval, TimeSpan deadTimeout, ILogger? logger = null, bool deferKeepalive = false)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        var monitor = new LivenessMonitor(this, peer, keepaliveInterval, deadTimeout, logger);
+        var monitor = new LivenessMonitor(this, peer, keepaliveInterval, deadTimeout, logger, deferKeepalive);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

@@ -31,14 +31,19 @@ public sealed partial class LivenessMonitor : IDisposable
     // Created only while a probe runs, and shared by concurrent probes, since one inbound byte answers them all.
     private TaskCompletionSource<bool>? _probe;
 
-    internal LivenessMonitor(LivenessHeartbeat heartbeat, ILivenessPeer peer, TimeSpan keepaliveInterval, TimeSpan deadTimeout, ILogger? logger)
+    internal LivenessMonitor(LivenessHeartbeat heartbeat, ILivenessPeer peer, TimeSpan keepaliveInterval, TimeSpan deadTimeout, ILogger? logger, bool deferKeepalive)
     {
         _heartbeat = heartbeat;
         _peer = peer;
         _logger = logger;
         KeepaliveInterval = keepaliveInterval;
         DeadTimeout = deadTimeout;
-        _keepaliveTicks = heartbeat.ToTimestampTicks(keepaliveInterval);
+
+        // A quarter of the interval is many ticks, so the peer's PING wins the race; a quarter of the slack up to the dead
+        // timeout keeps this side's own keepalive (needed when the peer's outbound is busy and ours is idle) well
+        // inside the peer's bound.
+        KeepaliveDeferral = deferKeepalive ? TimeSpan.FromTicks(Math.Min(keepaliveInterval.Ticks, (deadTimeout - keepaliveInterval).Ticks) / 4) : TimeSpan.Zero;
+        _keepaliveTicks = heartbeat.ToTimestampTicks(keepaliveInterval + KeepaliveDeferral);
         _deadTicks = heartbeat.ToTimestampTicks(deadTimeout);
         var now = heartbeat.TimeProvider.GetTimestamp();
         _lastInboundWall = now;
@@ -48,6 +53,13 @@ public sealed partial class LivenessMonitor : IDisposable
 
     /// <summary>The configured keepalive interval.</summary>
     public TimeSpan KeepaliveInterval { get; }
+
+    /// <summary>
+    /// How much longer than <see cref="KeepaliveInterval"/> this side waits before its own keepalive: zero, or on the side
+    /// that lets the peer ping first, the smaller of a quarter of the interval and a quarter of the time between the
+    /// interval and the dead timeout.
+    /// </summary>
+    public TimeSpan KeepaliveDeferral { get; }
 
     /// <summary>The configured dead timeout.</summary>
     public TimeSpan DeadTimeout { get; }

@@ -71,6 +71,33 @@ public sealed class ConnectionLivenessTests : IDisposable
         Assert.NotNull(pair.Connector.Liveness.SmoothedRoundTripTime);
     }
 
+    [Fact]
+    public async Task In_an_idle_pair_the_connector_pings_and_the_listener_only_answers()
+    {
+        await using var pair = await ConnectionPair.CreateAsync(o => o.Heartbeat = _heartbeat);
+        for (var second = 0; second < 30; second++)
+        {
+            var connectorSent = pair.Connector.BytesSent;
+            AdvanceTicks(4);
+            await Eventually.TrueAsync(() => pair.Connector.BytesSent > connectorSent, "the connector's PING");
+            await Eventually.TrueAsync(
+                () => pair.Listener.BytesReceived >= pair.Connector.BytesSent && pair.Connector.BytesReceived >= pair.Listener.BytesSent,
+                "both sides to read");
+        }
+
+        // Both keepalive clocks expire in the same tick here (one heartbeat drives both ends), the worst case for the
+        // race: without the listener's deferral each second would carry two PINGs and two PONGs.
+        var connector = FrameLog.Decode(pair.ConnectorTransport.SentBytes()).Frames;
+        var listener = FrameLog.Decode(pair.ListenerTransport.SentBytes()).Frames;
+        var pings = connector.Count(f => f.Header.Type == FrameType.Ping);
+        Assert.InRange(pings, 29, 31);
+        Assert.DoesNotContain(listener, f => f.Header.Type == FrameType.Ping);
+        Assert.Equal(pings, listener.Count(f => f.Header.Type == FrameType.Pong));
+        Assert.DoesNotContain(connector, f => f.Header.Type == FrameType.Pong);
+        Assert.False(pair.Connector.Disconnected.IsCompleted);
+        Assert.False(pair.Listener.Disconnected.IsCompleted);
+    }
+
     private void AdvanceTicks(int ticks)
     {
         for (var i = 0; i < ticks; i++)

@@ -39,6 +39,32 @@ public sealed class LivenessHeartbeatTests : IDisposable
         Assert.Equal(2, _peer.Keepalives);
     }
 
+    [Theory]
+    [InlineData(1_000, 10_000, 250)] // a quarter of the interval
+    [InlineData(30_000, 90_000, 7_500)]
+    [InlineData(10_000, 11_000, 250)] // a quarter of the slack before the dead timeout
+    public void The_deferring_side_pings_a_quarter_interval_or_a_quarter_of_the_slack_later(int keepaliveMs, int deadMs, int deferralMs)
+    {
+        var peer = new RecordingPeer();
+        var keepalive = TimeSpan.FromMilliseconds(keepaliveMs);
+        var monitor = _heartbeat.Register(peer, keepalive, TimeSpan.FromMilliseconds(deadMs), deferKeepalive: true);
+        Assert.Equal(TimeSpan.FromMilliseconds(deferralMs), monitor.KeepaliveDeferral);
+        Assert.Equal(keepalive, monitor.KeepaliveInterval);
+
+        // The monitor registered now; inbound bytes keep it alive while we watch its keepalive alone.
+        var due = keepalive + monitor.KeepaliveDeferral;
+        for (var elapsed = TimeSpan.Zero; elapsed < due - Tick; elapsed += Tick)
+        {
+            monitor.OnBytesReceived();
+            Advance(Tick);
+        }
+
+        Assert.Equal(0, peer.Keepalives);
+        Advance(Tick);
+        Assert.Equal(1, peer.Keepalives);
+        Assert.Equal(TimeSpan.Zero, _monitor.KeepaliveDeferral);
+    }
+
     [Fact]
     public void Never_pings_while_this_side_keeps_sending()
     {
