@@ -24,6 +24,43 @@ public sealed class ConnectionTests
     }
 
     [Fact]
+    public async Task A_sender_whose_thread_has_a_synchronization_context_never_gets_the_writers_work_posted_to_it()
+    {
+        // The sender writes the first chunk itself (it found nobody writing); the other nine are written from the thread
+        // pool. Nothing may be posted to the sender's context: a UI thread that is blocked, or never pumps, would
+        // otherwise stall the connection's writer.
+        var pair = await ConnectionPair.CreateAsync();
+        var payload = RandomNumberGenerator.GetBytes(10 * 32 * 1024);
+        var context = new RecordingSynchronizationContext();
+        var previous = SynchronizationContext.Current;
+        ValueTask sent;
+        SynchronizationContext.SetSynchronizationContext(context);
+        try
+        {
+            sent = pair.Connector.DefaultChannel.SendAsync(payload);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        try
+        {
+            using var message = (await pair.Listener.DefaultChannel.ReceiveAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)))!.Value;
+            Assert.Equal(payload, message.ToArray());
+            await sent.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, context.Posts);
+        }
+        finally
+        {
+            // A writer stranded in a context that never runs would hold the disposal forever: bound it, so the
+            // failure is reported instead.
+            pair.Connector.Abort();
+            await pair.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
     public async Task Empty_messages_are_messages()
     {
         await using var pair = await ConnectionPair.CreateAsync();
@@ -289,5 +326,16 @@ public sealed class ConnectionTests
         await next;
         Assert.Equal(new byte[] { 9 }, message.ToArray());
         Assert.Contains(FrameLog.Decode(pair.ConnectorTransport.SentBytes()).Frames, f => f.Header.Flags == FrameFlags.AbortMessage);
+    }
+
+    private sealed class RecordingSynchronizationContext : SynchronizationContext
+    {
+        private int _posts;
+
+        public int Posts => Volatile.Read(ref _posts);
+
+        public override void Post(SendOrPostCallback d, object? state) => Interlocked.Increment(ref _posts); // never runs it
+
+        public override void Send(SendOrPostCallback d, object? state) => Interlocked.Increment(ref _posts);
     }
 }
