@@ -2,7 +2,7 @@ namespace Tether.Internal;
 
 /// <summary>
 /// A small bounded free list of reusable objects (a connection's send pieces, a session's message buffers). The lock is
-/// uncontended in practice: the senders of one connection and its write loop. Beyond <c>capacity</c> returned objects
+/// uncontended in practice: the senders of one connection and its writer. Beyond <c>capacity</c> returned objects
 /// are left to the GC, so a burst does not pin its peak for the connection's life.
 /// </summary>
 internal sealed class FreeList<T>(int capacity)

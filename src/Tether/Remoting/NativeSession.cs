@@ -26,7 +26,7 @@ internal sealed partial class NativeSession : TetherSession
     private readonly RemotingOptions _options;
     private readonly ValueWriter _valueWriter; // used under _sendGate
     private readonly ValueReader _valueReader; // used by the receive loop only
-    private readonly FreeList<PooledBufferWriter> _messageBuffers = new(capacity: 64); // back from the write loop once sent
+    private readonly FreeList<PooledBufferWriter> _messageBuffers = new(capacity: 64); // back from the writer once sent
 
     // _gate guards the tables; _sendGate makes "serialize, then queue" one step so messages reach the wire in the order
     // their contents were decided (a replica's first appearance before anything naming it). Order: _sendGate, then _gate.
