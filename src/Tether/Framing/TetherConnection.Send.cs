@@ -208,7 +208,6 @@ public sealed partial class TetherConnection
     /// <summary>The application consumed <paramref name="amount"/> bytes on a channel: tell the peer (coalesced per channel).</summary>
     internal void GrantCredit(TetherChannel channel, int amount)
     {
-        bool start;
         lock (_gate)
         {
             // Once the peer closed its side it sends nothing more, so credit is moot (and the number may be reused).
@@ -223,20 +222,14 @@ public sealed partial class TetherConnection
                 channel.CreditQueued = true;
                 _creditQueue.Enqueue(channel);
             }
-
-            start = TryTakeWriterLocked();
         }
 
-        if (start)
-        {
-            StartWriter(inline: true);
-        }
+        WakeWriter(inline: true);
     }
 
     /// <summary>Queues a PING. It is written from the thread pool: the heartbeat's tick must not make socket calls.</summary>
     private void QueuePing()
     {
-        bool start;
         lock (_gate)
         {
             if (_disconnection is not null)
@@ -245,31 +238,22 @@ public sealed partial class TetherConnection
             }
 
             _pingQueued = true;
-            start = TryTakeWriterLocked();
         }
 
-        if (start)
-        {
-            StartWriter(inline: false);
-        }
+        WakeWriter(inline: false);
     }
 
     /// <summary>Queues a PONG and, if no write is in progress, writes it at once from the receive loop (one small write).</summary>
     private void QueuePong(ulong echo)
     {
         // At most one PONG waits: a peer that floods PINGs while we cannot write gets the latest echo, not a queue.
-        bool start;
         lock (_gate)
         {
             _pongValue = echo;
             _pongQueued = true;
-            start = TryTakeWriterLocked();
         }
 
-        if (start)
-        {
-            StartWriter(inline: true);
-        }
+        WakeWriter(inline: true);
     }
 
     private void OnSendCanceled(PendingSend pending)
@@ -309,7 +293,8 @@ public sealed partial class TetherConnection
 
     /// <summary>
     /// Makes sure somebody writes what was just queued. If nobody holds the writer role, the caller takes it and either
-    /// writes one batch on its own thread (<paramref name="inline"/>) or hands the writing to the thread pool.
+    /// writes one batch on its own thread (<paramref name="inline"/>) or hands the writing to the thread pool. The send
+    /// path (<see cref="Enqueue"/>) takes the role inside its own lock instead, to save a second lock per message.
     /// </summary>
     private void WakeWriter(bool inline)
     {
