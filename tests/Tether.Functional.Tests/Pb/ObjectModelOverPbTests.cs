@@ -1,6 +1,5 @@
 using System.Net;
 using System.Numerics;
-using System.Text.Json.Nodes;
 using Tether.Functional.Tests.Infrastructure;
 using Tether.Hosting;
 using Tether.Pb.Remoting;
@@ -118,27 +117,7 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
         output.WriteLine(client.DescribeOutput());
         Assert.DoesNotContain(client.Events, e => JsonLinesProcess.EventNameOf(e) == "error");
 
-        Assert.Empty(Event(client, "echo")["mismatches"]!.AsArray());
-        Assert.True(Event(client, "add")["value"]!.GetValue<bool>());
-        var fail = Event(client, "fail");
-        Assert.True(fail["raised"]!.GetValue<bool>());
-        Assert.Equal("System.InvalidOperationException", fail["type"]!.GetValue<string>());
-        Assert.Equal("boom ☃", fail["message"]!.GetValue<string>());
-        Assert.Equal("twisted.spread.flavors.NoSuchMethod", Event(client, "missing")["type"]!.GetValue<string>());
-
-        var callback = Event(client, "callback");
-        Assert.Equal("thanks for hello", callback["answer"]!.GetValue<string>());
-
-        var child = Event(client, "child");
-        Assert.Equal("kid", child["name"]!.GetValue<string>());
-        Assert.True(child["same_object"]!.GetValue<bool>());
-        Assert.Equal(1, child["exported"]!.GetValue<int>());
-        Assert.Equal(0, child["exported_after_release"]!.GetValue<int>());
-
-        var cache = Event(client, "cache");
-        Assert.Equal("[0,1,2,3]", cache["values"]!.ToJsonString());
-        Assert.True(cache["shared_state"]!.GetValue<bool>());
-        Assert.Equal(1, Event(client, "cacheReleased")["stopped"]!.GetValue<int>());
+        PbClientEvents.AssertExercised(client);
     }
 
     [SkippableFact]
@@ -178,13 +157,8 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
         output.WriteLine(client.DescribeOutput());
         Assert.DoesNotContain(client.Events, e => JsonLinesProcess.EventNameOf(e) == "error");
 
-        var refused = Event(client, "wrongPassword");
-        Assert.True(refused["refused"]!.GetValue<bool>());
-        Assert.Equal("twisted.cred.error.UnauthorizedLogin", refused["type"]!.GetValue<string>());
-        var loggedIn = Event(client, "loggedIn");
-        Assert.Equal("alice", loggedIn["whoami"]!.GetValue<string>());
-        Assert.Equal("hi from the mind", loggedIn["greeting"]!.GetValue<string>());
-        Assert.True(Event(client, "again")["refused"]!.GetValue<bool>()); // one login per connection, as natively
+        PbClientEvents.AssertWrongPasswordThenLoggedIn(client);
+        Assert.True(PbClientEvents.Event(client, "again")["refused"]!.GetValue<bool>()); // one login per connection, as natively
 
         // The logout hook runs once the Python client's connection is gone.
         var (user, _) = await realm.LoggedOut.Task.WaitAsync(Bound);
@@ -197,9 +171,6 @@ public sealed class ObjectModelOverPbTests(ITestOutputHelper output)
         options.Remoting.Types.AddCopyable<Point>("example.Point");
         return options;
     }
-
-    private static JsonObject Event(JsonLinesProcess process, string name) =>
-        process.Events.Single(e => JsonLinesProcess.EventNameOf(e) == name);
 
     /// <summary>Hands out perspectives that call the client's mind back.</summary>
     private sealed class Realm : IRealm

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
-using System.Text.Json.Nodes;
 using Tether.Functional.Tests.Infrastructure;
 using Tether.Pb;
 using Tether.Pb.Jelly;
@@ -28,30 +27,9 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
         output.WriteLine(client.DescribeOutput());
         Assert.DoesNotContain(client.Events, e => JsonLinesProcess.EventNameOf(e) == "error");
 
-        Assert.Empty(Event(client, "echo")["mismatches"]!.AsArray());
-        Assert.True(Event(client, "add")["value"]!.GetValue<bool>());
-        Assert.Equal("[[\"int\",\"str\",\"bytes\"],[\"key\"]]", Event(client, "describe")["value"]!.ToJsonString());
-
-        var fail = Event(client, "fail");
-        Assert.True(fail["raised"]!.GetValue<bool>());
-        Assert.Equal("System.InvalidOperationException", fail["type"]!.GetValue<string>());
-        Assert.Equal("boom ☃", fail["message"]!.GetValue<string>());
-        Assert.Equal("twisted.spread.flavors.NoSuchMethod", Event(client, "missing")["type"]!.GetValue<string>());
-
-        var callback = Event(client, "callback");
-        Assert.Equal("thanks for hello", callback["answer"]!.GetValue<string>());
-        Assert.Equal("[\"hello\"]", callback["received"]!.ToJsonString());
-
-        var child = Event(client, "child");
-        Assert.Equal("kid", child["name"]!.GetValue<string>());
-        Assert.True(child["same_object"]!.GetValue<bool>());
-        Assert.Equal(1, child["exported"]!.GetValue<int>());
-        Assert.Equal(0, child["exported_after_release"]!.GetValue<int>());
-
-        var cache = Event(client, "cache");
-        Assert.Equal("[0,1,2,3]", cache["values"]!.ToJsonString());
-        Assert.True(cache["shared_state"]!.GetValue<bool>());
-        Assert.Equal(1, Event(client, "cacheReleased")["stopped"]!.GetValue<int>());
+        PbClientEvents.AssertExercised(client);
+        Assert.Equal("[[\"int\",\"str\",\"bytes\"],[\"key\"]]", PbClientEvents.Event(client, "describe")["value"]!.ToJsonString());
+        Assert.Equal("[\"hello\"]", PbClientEvents.Event(client, "callback")["received"]!.ToJsonString());
         Assert.Equal(1, root.Status.StoppedCount);
     }
 
@@ -70,14 +48,9 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
 
         await client.WaitForEventAsync("done", Bound);
         output.WriteLine(client.DescribeOutput());
-        var refused = Event(client, "wrongPassword");
-        Assert.True(refused["refused"]!.GetValue<bool>());
-        Assert.Equal("twisted.cred.error.UnauthorizedLogin", refused["type"]!.GetValue<string>());
-        var loggedIn = Event(client, "loggedIn");
-        Assert.Equal("alice", loggedIn["whoami"]!.GetValue<string>());
-        Assert.Equal("hi from the mind", loggedIn["greeting"]!.GetValue<string>());
+        PbClientEvents.AssertWrongPasswordThenLoggedIn(client);
 
-        Assert.Equal("anonymous", Event(client, "anonymous")["whoami"]!.GetValue<string>());
+        Assert.Equal("anonymous", PbClientEvents.Event(client, "anonymous")["whoami"]!.GetValue<string>());
 
         // The first avatar was released by the client's decref, the others go with the connection at the latest.
         await connection.Closed.WaitAsync(Bound);
@@ -105,8 +78,6 @@ public sealed class PbServerInteropTests(ITestOutputHelper output)
         }
     }
 
-    private static JsonObject Event(JsonLinesProcess process, string name) =>
-        process.Events.Single(e => JsonLinesProcess.EventNameOf(e) == name);
 
     /// <summary>The root the Python client exercises; methods mirror what pb_client.py calls.</summary>
     private sealed class TetherRoot : IPbCallable
