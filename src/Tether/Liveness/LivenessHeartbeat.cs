@@ -3,13 +3,24 @@ using Microsoft.Extensions.Logging;
 namespace Tether.Liveness;
 
 /// <summary>
-/// One clock for all connections: a single timer that scans every registered <see cref="LivenessMonitor"/> once per
-/// tick, sends keepalives for idle outbound directions and declares silent peers dead. There is no timer per connection.
+/// One clock for all connections: a single timer that scans every registered <see cref="LivenessMonitor"/>, sends
+/// keepalives for idle outbound directions and declares silent peers dead. There is no timer per connection.
 /// </summary>
 /// <remarks>
-/// A tick that runs late (a GC pause, thread-pool starvation, SIGSTOP of this process) is measured, and the lateness
-/// is added to <see cref="CompensatedStall"/>: silence is judged on a clock that stood still while this process did not
-/// run, because bytes the peer sent meanwhile are sitting unread in our socket buffer.
+/// <para>
+/// The timer sleeps until the earliest moment a scan found that any connection needs a look (its keepalive or its dead
+/// timeout), but never less than <see cref="Interval"/>. Traffic only moves those moments later, and a registration
+/// that needs a look sooner re-arms the timer, so nothing is missed. A connector whose keepalives fall due all the time
+/// scans every interval; a listener whose peers ping it first sleeps for seconds between scans.
+/// </para>
+/// <para>
+/// A tick that runs late (a GC pause, thread-pool starvation, SIGSTOP of this process) is measured against the time it
+/// was planned for, and the lateness is added to <see cref="CompensatedStall"/>: silence is judged on a clock that stood
+/// still while this process did not run, because bytes the peer sent meanwhile are sitting unread in our socket buffer.
+/// A pause that ended before the planned time leaves no lateness, so a scan that comes more than two intervals after
+/// the previous one does not declare anyone dead: it looks again one interval later, after the receive loops have had
+/// time to read what arrived.
+/// </para>
 /// </remarks>
 public sealed partial class LivenessHeartbeat : IDisposable
 {
@@ -24,7 +35,9 @@ public sealed partial class LivenessHeartbeat : IDisposable
     private readonly ILogger? _logger;
     private readonly long _intervalTicks;
     private long _stallTicks;
-    private long _lastTick;
+    private long _lastScan;
+    private long _plannedTick; // wall-clock timestamp the next tick is planned for; long.MaxValue while nothing is registered
+    private bool _timerRunning; // a timer callback is between its start and its re-arm (under _gate)
     private bool _disposed;
 
     /// <summary>Creates a heartbeat.</summary>
@@ -40,10 +53,11 @@ public sealed partial class LivenessHeartbeat : IDisposable
         TimeProvider = timeProvider;
         _logger = logger;
         _intervalTicks = ToTimestampTicks(interval);
-        _lastTick = timeProvider.GetTimestamp();
+        _lastScan = timeProvider.GetTimestamp();
+        _plannedTick = long.MaxValue;
         if (autoStart)
         {
-            _timer = timeProvider.CreateTimer(static state => ((LivenessHeartbeat)state!).OnTimer(), this, interval, Timeout.InfiniteTimeSpan);
+            _timer = timeProvider.CreateTimer(static state => ((LivenessHeartbeat)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -53,7 +67,7 @@ public sealed partial class LivenessHeartbeat : IDisposable
     /// <summary>The process-wide heartbeat on the system clock.</summary>
     public static LivenessHeartbeat Shared => SharedInstance.Value;
 
-    /// <summary>Time between scans.</summary>
+    /// <summary>The shortest time between scans; detection happens at most one interval after the dead timeout.</summary>
     public TimeSpan Interval { get; }
 
     /// <summary>The clock.</summary>
@@ -76,6 +90,9 @@ public sealed partial class LivenessHeartbeat : IDisposable
 
     internal long StallTicks => Volatile.Read(ref _stallTicks);
 
+    /// <summary>Scans run so far.</summary>
+    internal long Scans { get; private set; }
+
     /// <summary>Starts monitoring one connection.</summary>
     /// <param name="peer">The connection's keepalive and abort actions.</param>
     /// <param name="keepaliveInterval">Outbound idle time before a keepalive.</param>
@@ -97,12 +114,23 @@ public sealed partial class LivenessHeartbeat : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             monitor.Slot = _monitors.Count;
             _monitors.Add(monitor);
+            var now = TimeProvider.GetTimestamp();
+            var due = now + Math.Max(monitor.FirstDueTicks, _intervalTicks);
+            if (due < _plannedTick)
+            {
+                // The scan in progress (if any) re-arms for the plan when it ends; otherwise the timer is re-armed here.
+                _plannedTick = due;
+                if (!_timerRunning)
+                {
+                    _timer?.Change(ToTimeSpan(due - now), Timeout.InfiniteTimeSpan);
+                }
+            }
         }
 
         return monitor;
     }
 
-    /// <summary>Runs one scan now. The timer calls this; tests with <c>autoStart: false</c> call it directly.</summary>
+    /// <summary>Runs one scan now and plans the next. The timer calls this; tests with <c>autoStart: false</c> call it directly.</summary>
     public void Tick()
     {
         // Ticks never overlap; the lists below belong to the tick in progress.
@@ -111,11 +139,13 @@ public sealed partial class LivenessHeartbeat : IDisposable
             var now = TimeProvider.GetTimestamp();
             lock (_gate)
             {
-                // Only a tick that missed a whole slot is a stall of ours (GC pause, SIGSTOP, starvation). Lateness
-                // below that is scheduling jitter: on a loaded machine ticks arrive 100-250 ms late again and again,
-                // and counting each one was measured to stretch a 4 s detection to 7 s in the fault lab.
-                var lateness = now - _lastTick - _intervalTicks;
-                _lastTick = now;
+                Scans++;
+
+                // Only a tick that missed its plan by a whole interval is a stall of ours (GC pause, SIGSTOP,
+                // starvation). Lateness below that is scheduling jitter: on a loaded machine ticks arrive 100-250 ms
+                // late again and again, and counting each one was measured to stretch a 4 s detection to 7 s in the
+                // fault lab.
+                var lateness = now - _plannedTick;
                 if (lateness > _intervalTicks)
                 {
                     Volatile.Write(ref _stallTicks, _stallTicks + lateness);
@@ -125,24 +155,38 @@ public sealed partial class LivenessHeartbeat : IDisposable
                     }
                 }
 
+                // After a long sleep this process's own running was not watched: a pause that ended just before this
+                // tick left no lateness, yet the bytes a peer sent during it may still be unread.
+                var confirmDeaths = now - _lastScan > 2 * _intervalTicks;
+                _lastScan = now;
                 var compensatedNow = now - _stallTicks;
+                var nextDue = long.MaxValue;
                 foreach (var monitor in _monitors)
                 {
-                    switch (monitor.Check(compensatedNow))
+                    var verdict = monitor.Check(compensatedNow, out var monitorDue);
+                    if (verdict == LivenessVerdict.Dead && confirmDeaths)
                     {
-                        case LivenessVerdict.KeepaliveDue:
-                            _due.Add(monitor);
-                            break;
-                        case LivenessVerdict.Dead:
-                            _dead.Add(monitor);
-                            break;
+                        monitorDue = compensatedNow + _intervalTicks;
                     }
+                    else if (verdict == LivenessVerdict.Dead)
+                    {
+                        _dead.Add(monitor);
+                        continue;
+                    }
+                    else if (verdict == LivenessVerdict.KeepaliveDue)
+                    {
+                        _due.Add(monitor);
+                    }
+
+                    nextDue = Math.Min(nextDue, monitorDue);
                 }
 
                 foreach (var monitor in _dead)
                 {
                     RemoveLocked(monitor);
                 }
+
+                _plannedTick = nextDue == long.MaxValue ? long.MaxValue : now + Math.Max(nextDue - compensatedNow, _intervalTicks);
             }
 
             // Queueing a keepalive takes the connection's lock and aborting runs its teardown: neither happens under
@@ -205,6 +249,11 @@ public sealed partial class LivenessHeartbeat : IDisposable
 
     private void OnTimer()
     {
+        lock (_gate)
+        {
+            _timerRunning = true;
+        }
+
         try
         {
             Tick();
@@ -213,14 +262,18 @@ public sealed partial class LivenessHeartbeat : IDisposable
         {
             lock (_gate)
             {
+                _timerRunning = false;
                 if (!_disposed)
                 {
                     // One-shot re-armed after each scan, so a slow scan can never overlap the next one.
-                    _timer?.Change(Interval, Timeout.InfiniteTimeSpan);
+                    var now = TimeProvider.GetTimestamp();
+                    _timer?.Change(_plannedTick == long.MaxValue ? Timeout.InfiniteTimeSpan : ToTimeSpan(Math.Max(_plannedTick - now, 0)), Timeout.InfiniteTimeSpan);
                 }
             }
         }
     }
+
+    private TimeSpan ToTimeSpan(long timestampTicks) => TimeSpan.FromSeconds((double)timestampTicks / TimeProvider.TimestampFrequency);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Liveness tick ran {LateMs:0} ms late (this process was paused or starved); the delay is not counted against peers.")]
     private static partial void LogLateTick(ILogger logger, double lateMs);

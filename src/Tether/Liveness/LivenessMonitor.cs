@@ -170,8 +170,12 @@ public sealed partial class LivenessMonitor : IDisposable
     }
 
     /// <summary>Judges this connection at one tick (under the heartbeat's lock: no calls out from here).</summary>
-    internal LivenessVerdict Check(long compensatedNow)
+    /// <param name="compensatedNow">Now, on the heartbeat's compensated clock.</param>
+    /// <param name="nextDue">When, on that clock, this connection next needs a look if nothing changes meanwhile: its
+    /// keepalive or its dead timeout, whichever is first. Traffic only moves it later.</param>
+    internal LivenessVerdict Check(long compensatedNow, out long nextDue)
     {
+        nextDue = long.MaxValue;
         if (Volatile.Read(ref _state) != 0)
         {
             return LivenessVerdict.Alive;
@@ -181,21 +185,27 @@ public sealed partial class LivenessMonitor : IDisposable
         // the compensated clock; pull it back to now, or the stall would be added to the silence instead of removed.
         ClampToNow(ref _lastInboundCompensated, compensatedNow);
         ClampToNow(ref _lastOutboundCompensated, compensatedNow);
-        var silence = compensatedNow - Volatile.Read(ref _lastInboundCompensated);
-        if (silence >= _deadTicks)
+        var deadAt = Volatile.Read(ref _lastInboundCompensated) + _deadTicks;
+        if (compensatedNow >= deadAt)
         {
+            nextDue = compensatedNow;
             return LivenessVerdict.Dead;
         }
 
+        var verdict = LivenessVerdict.Alive;
         if (compensatedNow - Volatile.Read(ref _lastOutboundCompensated) >= _keepaliveTicks)
         {
             // Count the queued heartbeat as activity so a heartbeat stuck behind a slow write is not queued again each tick.
             Volatile.Write(ref _lastOutboundCompensated, compensatedNow);
-            return LivenessVerdict.KeepaliveDue;
+            verdict = LivenessVerdict.KeepaliveDue;
         }
 
-        return LivenessVerdict.Alive;
+        nextDue = Math.Min(deadAt, Volatile.Read(ref _lastOutboundCompensated) + _keepaliveTicks);
+        return verdict;
     }
+
+    /// <summary>The first time, counted from registration, at which this connection may need a look.</summary>
+    internal long FirstDueTicks => Math.Min(_keepaliveTicks, _deadTicks);
 
     /// <summary>Called by the heartbeat outside its lock for a monitor whose <see cref="Check"/> said a keepalive is due.</summary>
     internal void SendKeepalive()

@@ -142,7 +142,10 @@ public sealed class LivenessHeartbeatTests : IDisposable
         _monitor.OnBytesReceived();
         Advance(TimeSpan.FromSeconds(9));
         Assert.Null(_peer.DeadAfter);
-        Assert.True(_heartbeat.CompensatedStall >= TimeSpan.FromSeconds(4.75));
+
+        // The tick before the freeze planned the next one for t = 9 s (the next keepalive): the 4 s past that plan are
+        // the stall. The first second of the freeze was sleep the heartbeat had planned anyway.
+        Assert.InRange(_heartbeat.CompensatedStall, TimeSpan.FromSeconds(3.999), TimeSpan.FromSeconds(4.001));
     }
 
     [Fact]
@@ -153,9 +156,10 @@ public sealed class LivenessHeartbeatTests : IDisposable
         _heartbeat.Tick();
         Assert.Null(_peer.DeadAfter);
 
-        // Nothing ever arrives: the peer is declared dead once 10 s of compensated silence have passed.
+        // Nothing ever arrives: the peer is declared dead once 10 s of compensated silence have passed. At t = 13 s the
+        // compensated clock reads 9 s (4 s of stall past the planned tick), so that is one second after resuming.
         var elapsed = AdvanceUntilDead();
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(2) - Tick, TimeSpan.FromSeconds(2) + Tick);
+        Assert.InRange(elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) + Tick);
     }
 
     [Fact]
@@ -251,8 +255,92 @@ public sealed class LivenessHeartbeatTests : IDisposable
             time.Advance(Tick);
         }
 
-        Assert.Equal(Dead, peer.DeadAfter);
+        // The timer slept from the last keepalive (9 s) to the dead timeout (10 s); after a sleep that long it looks
+        // once more, one interval later, before declaring the peer dead.
+        Assert.Equal(Dead + Tick, peer.DeadAfter);
         Assert.InRange(peer.Keepalives, 9, 10);
+    }
+
+    [Fact]
+    public void A_listener_pinged_by_its_peer_sleeps_between_the_peers_pings()
+    {
+        var time = new FakeTimeProvider();
+        using var heartbeat = new LivenessHeartbeat(Tick, time);
+        var peer = new RecordingPeer();
+        var keepalive = TimeSpan.FromSeconds(30);
+        var monitor = heartbeat.Register(peer, keepalive, 3 * keepalive, deferKeepalive: true);
+
+        // The connector's PING arrives every 30 s and our PONG answers it; our own keepalive (30 s + 7.5 s) never falls due.
+        for (var elapsed = Tick; elapsed <= TimeSpan.FromMinutes(5); elapsed += Tick)
+        {
+            time.Advance(Tick);
+            if (elapsed.Ticks % keepalive.Ticks == 0)
+            {
+                monitor.OnBytesReceived();
+                monitor.OnBytesSent();
+            }
+        }
+
+        Assert.Equal(0, peer.Keepalives);
+        Assert.Null(peer.DeadAfter);
+
+        // One scan 7.5 s after each PONG, when the deferred keepalive would fall due: 10 in 5 minutes, where a tick every
+        // 250 ms would have scanned 1,200 times.
+        Assert.InRange(heartbeat.Scans, 9, 11);
+    }
+
+    [Fact]
+    public void With_nothing_registered_the_timer_does_not_run_and_a_registration_starts_it()
+    {
+        var time = new FakeTimeProvider();
+        using var heartbeat = new LivenessHeartbeat(Tick, time);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(0, heartbeat.Scans);
+
+        var peer = new RecordingPeer();
+        heartbeat.Register(peer, Keepalive, Dead);
+        time.Advance(Keepalive);
+        Assert.Equal(1, peer.Keepalives);
+    }
+
+    [Fact]
+    public void A_registration_that_needs_a_look_sooner_re_arms_the_timer()
+    {
+        var time = new FakeTimeProvider();
+        using var heartbeat = new LivenessHeartbeat(Tick, time);
+        heartbeat.Register(new RecordingPeer(), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(90));
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        var soon = new RecordingPeer();
+        heartbeat.Register(soon, Keepalive, Dead);
+        for (var i = 0; i < 4; i++)
+        {
+            time.Advance(Tick);
+        }
+
+        Assert.Equal(1, soon.Keepalives);
+    }
+
+    [Fact]
+    public void After_a_long_sleep_a_silent_peer_gets_one_more_interval_to_be_heard_from()
+    {
+        var time = new FakeTimeProvider();
+        using var heartbeat = new LivenessHeartbeat(Tick, time);
+        var peer = new RecordingPeer();
+        var monitor = heartbeat.Register(peer, TimeSpan.FromSeconds(5), Dead);
+        for (var i = 0; i < 40; i++)
+        {
+            time.Advance(Tick);
+        }
+
+        // The scan at 10 s came 5 s after the previous one. If this process was paused until just before it, the peer's
+        // bytes are still unread; the receive loop reads them within the interval it is given.
+        Assert.Null(peer.DeadAfter);
+        Assert.Equal(1, heartbeat.Count);
+        monitor.OnBytesReceived();
+        time.Advance(Tick);
+        Assert.Null(peer.DeadAfter);
+        Assert.Equal(1, heartbeat.Count);
     }
 
     /// <summary>Ticks until the peer is declared dead (at most a minute); returns the time that took.</summary>
