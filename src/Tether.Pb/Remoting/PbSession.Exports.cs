@@ -208,7 +208,7 @@ internal sealed partial class PbSession
         Interlocked.Increment(ref _incomingCalls);
         try
         {
-            return await remoteMethod.InvokeAsync(target, converted, this, cancellationToken).ConfigureAwait(false);
+            return await Start(remoteMethod, target, converted, cancellationToken).ConfigureAwait(false);
         }
         catch (RemoteCallException remote)
         {
@@ -218,6 +218,13 @@ internal sealed partial class PbSession
         {
             Interlocked.Decrement(ref _incomingCalls);
         }
+    }
+
+    private ValueTask<object?> Start(RemoteMethod method, object target, object?[] arguments, CancellationToken cancellationToken)
+    {
+        var slots = default(ArgumentSlots);
+        method.PutArguments(arguments, ref slots);
+        return method.InvokeAsync(target, ref slots, this, cancellationToken);
     }
 
     /// <summary>A referenceable as the PB connection exports it.</summary>

@@ -51,13 +51,89 @@ internal sealed class ValueReader
         {
             return Fit(ReadCore(ref reader, target), target);
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentException or InvalidCastException or FormatException or System.Reflection.TargetInvocationException or MemberAccessException)
+        catch (Exception e) when (IsMalformedInput(e))
         {
-            throw new TetherSerializationException($"Malformed value: {e.Message}", e);
+            throw Malformed(e);
         }
         finally
         {
             _depth--;
+        }
+    }
+
+    /// <summary>Reads an <see cref="int"/>, without boxing it when the wire holds an integer; else as <see cref="Read"/> does.</summary>
+    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
+    public int ReadInt32(ref MessagePackReader reader)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Integer || reader.NextCode == MessagePackCode.UInt64)
+        {
+            return (int)Read(ref reader, typeof(int))!;
+        }
+
+        try
+        {
+            return checked((int)reader.ReadInt64());
+        }
+        catch (Exception e) when (IsMalformedInput(e))
+        {
+            throw Malformed(e);
+        }
+    }
+
+    /// <summary>Reads a <see cref="long"/>, without boxing it when the wire holds an integer; else as <see cref="Read"/> does.</summary>
+    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
+    public long ReadInt64(ref MessagePackReader reader)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Integer || reader.NextCode == MessagePackCode.UInt64)
+        {
+            return (long)Read(ref reader, typeof(long))!;
+        }
+
+        try
+        {
+            return reader.ReadInt64();
+        }
+        catch (Exception e) when (IsMalformedInput(e))
+        {
+            throw Malformed(e);
+        }
+    }
+
+    /// <summary>Reads a <see cref="bool"/>, without boxing it when the wire holds one; else as <see cref="Read"/> does.</summary>
+    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
+    public bool ReadBoolean(ref MessagePackReader reader)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Boolean)
+        {
+            return (bool)Read(ref reader, typeof(bool))!;
+        }
+
+        try
+        {
+            return reader.ReadBoolean();
+        }
+        catch (Exception e) when (IsMalformedInput(e))
+        {
+            throw Malformed(e);
+        }
+    }
+
+    /// <summary>Reads a <see cref="double"/>, without boxing it when the wire holds a float; else as <see cref="Read"/> does.</summary>
+    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
+    public double ReadDouble(ref MessagePackReader reader)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Float)
+        {
+            return (double)Read(ref reader, typeof(double))!;
+        }
+
+        try
+        {
+            return reader.ReadDouble();
+        }
+        catch (Exception e) when (IsMalformedInput(e))
+        {
+            throw Malformed(e);
         }
     }
 
@@ -247,6 +323,11 @@ internal sealed class ValueReader
                 throw new TetherSerializationException($"Unknown or malformed extension {header.TypeCode} ({header.Length} bytes).");
         }
     }
+
+    private static bool IsMalformedInput(Exception e) =>
+        e is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentException or InvalidCastException or FormatException or System.Reflection.TargetInvocationException or MemberAccessException;
+
+    private static TetherSerializationException Malformed(Exception e) => new($"Malformed value: {e.Message}", e);
 
     private object? Fit(object? value, Type target)
     {

@@ -155,17 +155,16 @@ internal sealed partial class NativeSession
             return; // released here while the update was on its way
         }
 
-        var read = default(ObjectSlots);
-        if (!TryReadArguments(ref reader, MethodTable.ForReplica(replica.GetType()), name, ref read, out var method, out var refusal))
+        // The update runs later, from the replica's queue: its arguments live in the closure, off the stack.
+        var arguments = default(ArgumentSlots);
+        if (!TryReadArguments(ref reader, MethodTable.ForReplica(replica.GetType()), name, ref arguments, out var method, out var refusal))
         {
             LogUpdateRefused(Logger, cacheId, refusal.Message);
             return;
         }
 
-        // The update runs later, from the replica's queue: it needs arguments of its own, off the stack.
-        var arguments = read.Values.ToArray();
         replica.Enqueue(
-            () => method.InvokeAsync(replica, arguments, this, CancellationToken.None).AsTask(),
+            () => method.InvokeAsync(replica, ref arguments, this, CancellationToken.None).AsTask(),
             error => LogUpdateFailed(Logger, cacheId, method.WireName, error));
     }
 

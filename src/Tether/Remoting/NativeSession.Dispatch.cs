@@ -25,9 +25,9 @@ internal sealed partial class NativeSession
             return;
         }
 
-        // The arguments stay on this frame: the method gets its parameters (MethodInvoker copies them out), never the
-        // storage, and nothing below keeps it once InvokeAsync returns.
-        var arguments = default(ObjectSlots);
+        // The arguments stay on this frame: the method gets its parameters (the compiled call copies them out), never
+        // the storage, and nothing below keeps it once InvokeAsync returns.
+        var arguments = default(ArgumentSlots);
         if (!TryReadArguments(ref reader, export.Methods, name, ref arguments, out var method, out var refusal))
         {
             Refuse(callId, refusal.Type, refusal.Message);
@@ -53,7 +53,7 @@ internal sealed partial class NativeSession
             return;
         }
 
-        var running = method.InvokeAsync(export.Target, arguments.Values, this, cancellation?.Token ?? CancellationToken.None);
+        var running = method.InvokeAsync(export.Target, ref arguments, this, cancellation?.Token ?? CancellationToken.None);
         if (running.IsCompleted)
         {
             Finish(callId, running);
@@ -73,7 +73,7 @@ internal sealed partial class NativeSession
         ref MessagePackReader reader,
         MethodTable methods,
         scoped ReadOnlySpan<byte> name,
-        ref ObjectSlots arguments,
+        ref ArgumentSlots arguments,
         [NotNullWhen(true)] out RemoteMethod? method,
         out (string Type, string Message) refusal)
     {
@@ -87,12 +87,7 @@ internal sealed partial class NativeSession
                 return false;
             }
 
-            var into = arguments.Allocate(count);
-            for (var i = 0; i < count; i++)
-            {
-                into[i] = values.Read(ref reader, method.WireParameterTypes[i]);
-            }
-
+            method.ReadArguments(ref reader, values, count, ref arguments);
             refusal = default;
             return true;
         }

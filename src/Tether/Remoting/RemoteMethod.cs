@@ -1,5 +1,8 @@
+using System.Linq.Expressions;
 using System.Reflection;
+using Nerdbank.MessagePack;
 using Tether.Internal;
+using Tether.Protocol;
 
 namespace Tether.Remoting;
 
@@ -7,25 +10,39 @@ namespace Tether.Remoting;
 /// One remotely callable method: which parameters come off the wire, which are supplied here (the call's
 /// <see cref="CancellationToken"/>, the calling <see cref="TetherSession"/>), and how to get its result once it ran.
 /// </summary>
+/// <remarks>
+/// The method is called through a delegate compiled at its first call that takes each argument from its slot as the
+/// parameter's own type: <see cref="int"/>, <see cref="long"/>, <see cref="bool"/> and <see cref="double"/> arguments
+/// travel as bits and are never boxed, and an already completed result is passed on without awaiting.
+/// </remarks>
 internal sealed class RemoteMethod
 {
-    private readonly MethodInvoker _invoker;
-    private readonly ParameterInfo[] _parameters;
-    private readonly int[] _wireToParameter;
-    private readonly Func<object?, ValueTask<object?>> _awaitResult;
-    private readonly bool _wireArgumentsAreAll; // nothing to inject: the wire arguments can be the invocation's
+    private readonly MethodInfo _method;
+    private readonly WireParameter[] _wire;
+    private Invocation? _invocation;
 
     public RemoteMethod(MethodInfo method, string wireName)
     {
-        _invoker = MethodInvoker.Create(method);
+        _method = method;
         WireName = wireName;
-        _parameters = method.GetParameters();
-        _wireToParameter = [.. _parameters.Where(p => !IsSupplied(p.ParameterType)).Select(p => p.Position)];
-        WireParameterTypes = [.. _wireToParameter.Select(i => _parameters[i].ParameterType)];
-        RequiredWireParameters = _wireToParameter.Count(i => !_parameters[i].HasDefaultValue);
-        TakesCancellation = _parameters.Any(p => p.ParameterType == typeof(CancellationToken));
-        _awaitResult = ResultAwaiter.For(method.ReturnType);
-        _wireArgumentsAreAll = _wireToParameter.Length == _parameters.Length;
+        var parameters = method.GetParameters();
+        _wire = [.. parameters.Where(p => !IsSupplied(p.ParameterType)).Select(WireParameter.For)];
+        WireParameterTypes = [.. _wire.Select(p => p.Type)];
+        RequiredWireParameters = _wire.Count(p => !p.HasDefault);
+        TakesCancellation = parameters.Any(p => p.ParameterType == typeof(CancellationToken));
+    }
+
+    /// <summary>Calls the method with its arguments taken from <paramref name="arguments"/>; the task completes with its result.</summary>
+    private delegate ValueTask<object?> Invocation(object target, ref ArgumentSlots arguments, TetherSession session, CancellationToken cancellationToken);
+
+    /// <summary>How an argument travels in its slot.</summary>
+    private enum SlotKind
+    {
+        Object,
+        Int32,
+        Int64,
+        Boolean,
+        Double,
     }
 
     public string WireName { get; }
@@ -39,48 +56,167 @@ internal sealed class RemoteMethod
     /// <summary>True when the method accepts a <see cref="CancellationToken"/>, so a caller's cancel can reach it.</summary>
     public bool TakesCancellation { get; }
 
-    public bool Accepts(int argumentCount) => argumentCount >= RequiredWireParameters && argumentCount <= WireParameterTypes.Length;
+    public bool Accepts(int argumentCount) => argumentCount >= RequiredWireParameters && argumentCount <= _wire.Length;
 
-    /// <summary>Calls the method; the task completes with its result (null for none).</summary>
-    /// <exception cref="TargetInvocationException">Never: the method's own exception is what the task or call throws.</exception>
-    public ValueTask<object?> InvokeAsync(object target, Span<object?> wireArguments, TetherSession session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads <paramref name="count"/> arguments (which <see cref="Accepts"/> allowed), each as its parameter's type, and
+    /// puts the defaults of the optional parameters the caller left out in their slots.
+    /// </summary>
+    /// <exception cref="TetherSerializationException">An argument does not fit its parameter or is malformed.</exception>
+    public void ReadArguments(ref MessagePackReader reader, ValueReader values, int count, ref ArgumentSlots arguments)
     {
-        var withSupplied = default(ObjectSlots); // MethodInvoker copies the values into the parameters
-        scoped Span<object?> arguments;
-        if (_wireArgumentsAreAll && wireArguments.Length == _parameters.Length)
+        arguments.Allocate(_wire.Length);
+        PutDefaults(count, ref arguments);
+        for (var i = 0; i < count; i++)
         {
-            arguments = wireArguments; // the common case: nothing to inject or default
+            var parameter = _wire[i];
+            switch (parameter.Kind)
+            {
+                case SlotKind.Int32:
+                    arguments.Scalar(i) = values.ReadInt32(ref reader);
+                    break;
+                case SlotKind.Int64:
+                    arguments.Scalar(i) = values.ReadInt64(ref reader);
+                    break;
+                case SlotKind.Boolean:
+                    arguments.Scalar(i) = values.ReadBoolean(ref reader) ? 1 : 0;
+                    break;
+                case SlotKind.Double:
+                    arguments.Scalar(i) = BitConverter.DoubleToInt64Bits(values.ReadDouble(ref reader));
+                    break;
+                default:
+                    arguments.Object(i) = values.Read(ref reader, parameter.Type);
+                    break;
+            }
         }
-        else
+    }
+
+    /// <summary>Puts arguments already converted to their parameters' types (a PB call's) in their slots, like <see cref="ReadArguments"/>.</summary>
+    public void PutArguments(ReadOnlySpan<object?> values, ref ArgumentSlots arguments)
+    {
+        arguments.Allocate(_wire.Length);
+        PutDefaults(values.Length, ref arguments);
+        for (var i = 0; i < values.Length; i++)
         {
-            arguments = withSupplied.Allocate(_parameters.Length);
-            for (var i = 0; i < _parameters.Length; i++)
+            var value = values[i];
+            switch (_wire[i].Kind)
             {
-                var type = _parameters[i].ParameterType;
-                arguments[i] = type == typeof(CancellationToken) ? cancellationToken
-                    : type == typeof(TetherSession) ? session
-                    : _parameters[i].HasDefaultValue ? _parameters[i].DefaultValue : null;
-            }
-
-            for (var i = 0; i < wireArguments.Length; i++)
-            {
-                arguments[_wireToParameter[i]] = wireArguments[i];
+                case SlotKind.Int32:
+                    arguments.Scalar(i) = (int)value!;
+                    break;
+                case SlotKind.Int64:
+                    arguments.Scalar(i) = (long)value!;
+                    break;
+                case SlotKind.Boolean:
+                    arguments.Scalar(i) = (bool)value! ? 1 : 0;
+                    break;
+                case SlotKind.Double:
+                    arguments.Scalar(i) = BitConverter.DoubleToInt64Bits((double)value!);
+                    break;
+                default:
+                    arguments.Object(i) = value;
+                    break;
             }
         }
+    }
 
-        object? returned;
+    /// <summary>Calls the method on the arguments <see cref="ReadArguments"/> put in <paramref name="arguments"/>; the task completes with its result (null for none).</summary>
+    public ValueTask<object?> InvokeAsync(object target, ref ArgumentSlots arguments, TetherSession session, CancellationToken cancellationToken)
+    {
         try
         {
-            // MethodInvoker does not wrap the method's own exceptions in TargetInvocationException.
-            returned = _invoker.Invoke(target, arguments);
+            // Compiled once; two threads racing here compile twice and keep either, which is harmless.
+            var invocation = _invocation ??= Compile();
+            return invocation(target, ref arguments, session, cancellationToken);
         }
         catch (Exception e)
         {
+            // The compiled call does not wrap the method's own exceptions; the task carries them to the caller.
             return ValueTask.FromException<object?>(e);
         }
+    }
 
-        return _awaitResult(returned);
+    private void PutDefaults(int from, ref ArgumentSlots arguments)
+    {
+        for (var i = from; i < _wire.Length; i++)
+        {
+            arguments.Object(i) = _wire[i].Default;
+            arguments.Scalar(i) = _wire[i].DefaultBits;
+        }
     }
 
     private static bool IsSupplied(Type type) => type == typeof(CancellationToken) || type == typeof(TetherSession);
+
+    private Invocation Compile()
+    {
+        var target = Expression.Parameter(typeof(object), "target");
+        var slots = Expression.Parameter(typeof(ArgumentSlots).MakeByRefType(), "arguments");
+        var session = Expression.Parameter(typeof(TetherSession), "session");
+        var token = Expression.Parameter(typeof(CancellationToken), "cancellationToken");
+        var wireIndex = 0;
+        var arguments = new List<Expression>();
+        foreach (var parameter in _method.GetParameters())
+        {
+            if (parameter.ParameterType.IsByRef)
+            {
+                throw new NotSupportedException($"{_method.DeclaringType}.{_method.Name} has a by-reference parameter '{parameter.Name}'; remote methods take their arguments by value.");
+            }
+
+            arguments.Add(
+                parameter.ParameterType == typeof(CancellationToken) ? token
+                : parameter.ParameterType == typeof(TetherSession) ? session
+                : _wire[wireIndex].Take(slots, wireIndex++));
+        }
+
+        var instance = _method.IsStatic ? null : Expression.Convert(target, _method.DeclaringType!);
+        var call = Expression.Call(instance, _method, arguments);
+        return Expression.Lambda<Invocation>(MethodResults.Adapt(call), target, slots, session, token).Compile();
+    }
+
+    /// <summary>A parameter that comes off the wire: its type, its slot and its default when the caller leaves it out.</summary>
+    private sealed record WireParameter(Type Type, SlotKind Kind, bool HasDefault, object? Default, long DefaultBits)
+    {
+        private static readonly MethodInfo GetObject = typeof(ArgumentSlots).GetMethod(nameof(ArgumentSlots.GetObject))!;
+        private static readonly MethodInfo GetScalar = typeof(ArgumentSlots).GetMethod(nameof(ArgumentSlots.GetScalar))!;
+        private static readonly MethodInfo DoubleFromBits = typeof(BitConverter).GetMethod(nameof(BitConverter.Int64BitsToDouble))!;
+
+        public static WireParameter For(ParameterInfo parameter)
+        {
+            var type = parameter.ParameterType;
+            var kind = type == typeof(int) ? SlotKind.Int32
+                : type == typeof(long) ? SlotKind.Int64
+                : type == typeof(bool) ? SlotKind.Boolean
+                : type == typeof(double) ? SlotKind.Double
+                : SlotKind.Object;
+
+            // A value-typed parameter declared "= default" reports a null default: the slot needs a real zero.
+            var fallback = parameter.HasDefaultValue && parameter.DefaultValue is not null ? parameter.DefaultValue
+                : type.IsValueType && Nullable.GetUnderlyingType(type) is null ? Activator.CreateInstance(type)
+                : null;
+            var bits = kind switch
+            {
+                SlotKind.Int32 => (int)fallback!,
+                SlotKind.Int64 => (long)fallback!,
+                SlotKind.Boolean => (bool)fallback! ? 1 : 0,
+                SlotKind.Double => BitConverter.DoubleToInt64Bits((double)fallback!),
+                _ => 0L,
+            };
+            return new WireParameter(type, kind, parameter.HasDefaultValue, kind == SlotKind.Object ? fallback : null, bits);
+        }
+
+        /// <summary>The argument at <paramref name="index"/>, as the parameter's type.</summary>
+        public Expression Take(ParameterExpression slots, int index)
+        {
+            var position = Expression.Constant(index);
+            var scalar = Expression.Call(slots, GetScalar, position);
+            return Kind switch
+            {
+                SlotKind.Int32 => Expression.Convert(scalar, typeof(int)),
+                SlotKind.Int64 => scalar,
+                SlotKind.Boolean => Expression.NotEqual(scalar, Expression.Constant(0L)),
+                SlotKind.Double => Expression.Call(DoubleFromBits, scalar),
+                _ => Expression.Convert(Expression.Call(slots, GetObject, position), Type),
+            };
+        }
+    }
 }

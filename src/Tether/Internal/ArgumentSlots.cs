@@ -1,0 +1,55 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace Tether.Internal;
+
+/// <summary>
+/// The arguments of one call on their way from the wire to the method, in the frame that declares this (heap arrays past
+/// the inline capacity): each argument is either an object or, for the scalars common in calls (<see cref="int"/>,
+/// <see cref="long"/>, <see cref="bool"/>, <see cref="double"/>), its bits, so no scalar is boxed on the way.
+/// </summary>
+internal struct ArgumentSlots
+{
+    private const int InlineCapacity = 8;
+
+    private InlineObjects _objects;
+    private InlineScalars _scalars;
+    private object?[]? _heapObjects;
+    private long[]? _heapScalars;
+
+    /// <summary>Makes room for <paramref name="count"/> arguments (on the heap past the inline capacity).</summary>
+    public void Allocate(int count)
+    {
+        if (count > InlineCapacity)
+        {
+            _heapObjects = new object?[count];
+            _heapScalars = new long[count];
+        }
+    }
+
+    /// <summary>The object slot of argument <paramref name="index"/>.</summary>
+    [UnscopedRef]
+    public ref object? Object(int index) => ref _heapObjects is { } heap ? ref heap[index] : ref _objects[index];
+
+    /// <summary>The scalar slot of argument <paramref name="index"/>.</summary>
+    [UnscopedRef]
+    public ref long Scalar(int index) => ref _heapScalars is { } heap ? ref heap[index] : ref _scalars[index];
+
+    /// <summary>Reads the object slot of argument <paramref name="index"/> (called by compiled invocations).</summary>
+    public readonly object? GetObject(int index) => _heapObjects is { } heap ? heap[index] : _objects[index];
+
+    /// <summary>Reads the scalar slot of argument <paramref name="index"/> (called by compiled invocations).</summary>
+    public readonly long GetScalar(int index) => _heapScalars is { } heap ? heap[index] : _scalars[index];
+
+    [InlineArray(InlineCapacity)]
+    private struct InlineObjects
+    {
+        private object? _first;
+    }
+
+    [InlineArray(InlineCapacity)]
+    private struct InlineScalars
+    {
+        private long _first;
+    }
+}
