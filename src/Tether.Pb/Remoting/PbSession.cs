@@ -140,7 +140,7 @@ internal sealed partial class PbSession : TetherSession
         }
     }
 
-    internal override async Task<T> CallAsync<T>(uint target, string method, object?[] arguments, CancellationToken cancellationToken)
+    internal override async Task<T> CallAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken)
     {
         PbRemoteReference peerObject;
         lock (_gate)
@@ -163,7 +163,7 @@ internal sealed partial class PbSession : TetherSession
         Interlocked.Increment(ref _outstandingCalls);
         try
         {
-            var result = await peerObject.CallRemoteAsync(method, arguments, keywordArguments: null, cancellationToken).ConfigureAwait(false);
+            var result = await peerObject.CallRemoteAsync(method, arguments.ToArray(), keywordArguments: null, cancellationToken).ConfigureAwait(false);
             return (T)new PbValueConverter(this).Convert(result, typeof(T))!;
         }
         catch (Exception e) when (Translate(e) is { } translated)

@@ -53,3 +53,33 @@ internal struct ArgumentSlots
         private long _first;
     }
 }
+
+/// <summary>How an argument travels in its <see cref="ArgumentSlots"/> slot.</summary>
+internal enum ArgumentKind
+{
+    /// <summary>As an object in the object slot (boxed if it is a value of another type).</summary>
+    Object,
+
+    /// <summary>An <see cref="int"/> in the scalar slot.</summary>
+    Int32,
+
+    /// <summary>A <see cref="long"/> in the scalar slot.</summary>
+    Int64,
+
+    /// <summary>A <see cref="bool"/> in the scalar slot (0 or not).</summary>
+    Boolean,
+
+    /// <summary>A <see cref="double"/>'s bits in the scalar slot.</summary>
+    Double,
+}
+
+/// <summary>Which <see cref="ArgumentKind"/> a declared type travels as.</summary>
+internal static class ArgumentKinds
+{
+    public static ArgumentKind For(Type type) =>
+        type == typeof(int) ? ArgumentKind.Int32
+        : type == typeof(long) ? ArgumentKind.Int64
+        : type == typeof(bool) ? ArgumentKind.Boolean
+        : type == typeof(double) ? ArgumentKind.Double
+        : ArgumentKind.Object;
+}

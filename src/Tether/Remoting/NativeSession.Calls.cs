@@ -9,7 +9,7 @@ internal sealed partial class NativeSession
     private readonly Dictionary<uint, IPendingCall> _pending = [];
     private uint _lastCallId;
 
-    internal override Task<T> CallAsync<T>(uint target, string method, object?[] arguments, CancellationToken cancellationToken)
+    internal override Task<T> CallAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -38,14 +38,14 @@ internal sealed partial class NativeSession
 
         try
         {
-            SendMessage((callId, target, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, uint Target, string Method, object?[] Arguments) call) =>
+            SendMessage((callId, target, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, uint Target, string Method, CallArguments Arguments) call) =>
             {
                 writer.WriteArrayHeader(5);
                 writer.Write((byte)MessageKind.Call);
                 writer.Write(call.CallId);
                 writer.Write(call.Target);
                 writer.Write(call.Method);
-                values.WriteArray(ref writer, call.Arguments);
+                call.Arguments.Write(ref writer, values);
             });
         }
         catch (Exception e)

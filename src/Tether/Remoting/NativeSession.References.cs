@@ -26,7 +26,7 @@ internal sealed partial class NativeSession : IReferenceCodec
             case RemoteReference reference:
                 WriteOwnReference(ref writer, reference);
                 return true;
-            case RemoteProxy proxy:
+            case IRemoteProxy proxy:
                 WriteOwnReference(ref writer, proxy.Reference);
                 return true;
             case Cacheable cacheable:

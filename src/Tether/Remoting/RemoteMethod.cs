@@ -35,16 +35,6 @@ internal sealed class RemoteMethod
     /// <summary>Calls the method with its arguments taken from <paramref name="arguments"/>; the task completes with its result.</summary>
     private delegate ValueTask<object?> Invocation(object target, ref ArgumentSlots arguments, TetherSession session, CancellationToken cancellationToken);
 
-    /// <summary>How an argument travels in its slot.</summary>
-    private enum SlotKind
-    {
-        Object,
-        Int32,
-        Int64,
-        Boolean,
-        Double,
-    }
-
     public string WireName { get; }
 
     /// <summary>The types of the arguments the caller sends, in order.</summary>
@@ -72,16 +62,16 @@ internal sealed class RemoteMethod
             var parameter = _wire[i];
             switch (parameter.Kind)
             {
-                case SlotKind.Int32:
+                case ArgumentKind.Int32:
                     arguments.Scalar(i) = values.ReadInt32(ref reader);
                     break;
-                case SlotKind.Int64:
+                case ArgumentKind.Int64:
                     arguments.Scalar(i) = values.ReadInt64(ref reader);
                     break;
-                case SlotKind.Boolean:
+                case ArgumentKind.Boolean:
                     arguments.Scalar(i) = values.ReadBoolean(ref reader) ? 1 : 0;
                     break;
-                case SlotKind.Double:
+                case ArgumentKind.Double:
                     arguments.Scalar(i) = BitConverter.DoubleToInt64Bits(values.ReadDouble(ref reader));
                     break;
                 default:
@@ -101,16 +91,16 @@ internal sealed class RemoteMethod
             var value = values[i];
             switch (_wire[i].Kind)
             {
-                case SlotKind.Int32:
+                case ArgumentKind.Int32:
                     arguments.Scalar(i) = (int)value!;
                     break;
-                case SlotKind.Int64:
+                case ArgumentKind.Int64:
                     arguments.Scalar(i) = (long)value!;
                     break;
-                case SlotKind.Boolean:
+                case ArgumentKind.Boolean:
                     arguments.Scalar(i) = (bool)value! ? 1 : 0;
                     break;
-                case SlotKind.Double:
+                case ArgumentKind.Double:
                     arguments.Scalar(i) = BitConverter.DoubleToInt64Bits((double)value!);
                     break;
                 default:
@@ -157,11 +147,6 @@ internal sealed class RemoteMethod
         var arguments = new List<Expression>();
         foreach (var parameter in _method.GetParameters())
         {
-            if (parameter.ParameterType.IsByRef)
-            {
-                throw new NotSupportedException($"{_method.DeclaringType}.{_method.Name} has a by-reference parameter '{parameter.Name}'; remote methods take their arguments by value.");
-            }
-
             arguments.Add(
                 parameter.ParameterType == typeof(CancellationToken) ? token
                 : parameter.ParameterType == typeof(TetherSession) ? session
@@ -174,7 +159,7 @@ internal sealed class RemoteMethod
     }
 
     /// <summary>A parameter that comes off the wire: its type, its slot and its default when the caller leaves it out.</summary>
-    private sealed record WireParameter(Type Type, SlotKind Kind, bool HasDefault, object? Default, long DefaultBits)
+    private sealed record WireParameter(Type Type, ArgumentKind Kind, bool HasDefault, object? Default, long DefaultBits)
     {
         private static readonly MethodInfo GetObject = typeof(ArgumentSlots).GetMethod(nameof(ArgumentSlots.GetObject))!;
         private static readonly MethodInfo GetScalar = typeof(ArgumentSlots).GetMethod(nameof(ArgumentSlots.GetScalar))!;
@@ -182,12 +167,9 @@ internal sealed class RemoteMethod
 
         public static WireParameter For(ParameterInfo parameter)
         {
-            var type = parameter.ParameterType;
-            var kind = type == typeof(int) ? SlotKind.Int32
-                : type == typeof(long) ? SlotKind.Int64
-                : type == typeof(bool) ? SlotKind.Boolean
-                : type == typeof(double) ? SlotKind.Double
-                : SlotKind.Object;
+            // An "in" or "ref" parameter gets a copy of the argument: what the method writes there stays here.
+            var type = parameter.ParameterType.IsByRef ? parameter.ParameterType.GetElementType()! : parameter.ParameterType;
+            var kind = ArgumentKinds.For(type);
 
             // A value-typed parameter declared "= default" reports a null default: the slot needs a real zero.
             var fallback = parameter.HasDefaultValue && parameter.DefaultValue is not null ? parameter.DefaultValue
@@ -195,13 +177,13 @@ internal sealed class RemoteMethod
                 : null;
             var bits = kind switch
             {
-                SlotKind.Int32 => (int)fallback!,
-                SlotKind.Int64 => (long)fallback!,
-                SlotKind.Boolean => (bool)fallback! ? 1 : 0,
-                SlotKind.Double => BitConverter.DoubleToInt64Bits((double)fallback!),
+                ArgumentKind.Int32 => (int)fallback!,
+                ArgumentKind.Int64 => (long)fallback!,
+                ArgumentKind.Boolean => (bool)fallback! ? 1 : 0,
+                ArgumentKind.Double => BitConverter.DoubleToInt64Bits((double)fallback!),
                 _ => 0L,
             };
-            return new WireParameter(type, kind, parameter.HasDefaultValue, kind == SlotKind.Object ? fallback : null, bits);
+            return new WireParameter(type, kind, parameter.HasDefaultValue, kind == ArgumentKind.Object ? fallback : null, bits);
         }
 
         /// <summary>The argument at <paramref name="index"/>, as the parameter's type.</summary>
@@ -211,10 +193,10 @@ internal sealed class RemoteMethod
             var scalar = Expression.Call(slots, GetScalar, position);
             return Kind switch
             {
-                SlotKind.Int32 => Expression.Convert(scalar, typeof(int)),
-                SlotKind.Int64 => scalar,
-                SlotKind.Boolean => Expression.NotEqual(scalar, Expression.Constant(0L)),
-                SlotKind.Double => Expression.Call(DoubleFromBits, scalar),
+                ArgumentKind.Int32 => Expression.Convert(scalar, typeof(int)),
+                ArgumentKind.Int64 => scalar,
+                ArgumentKind.Boolean => Expression.NotEqual(scalar, Expression.Constant(0L)),
+                ArgumentKind.Double => Expression.Call(DoubleFromBits, scalar),
                 _ => Expression.Convert(Expression.Call(slots, GetObject, position), Type),
             };
         }

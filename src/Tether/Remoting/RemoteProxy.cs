@@ -1,27 +1,54 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Tether.Internal;
 
 namespace Tether.Remoting;
 
-/// <summary>The base of the typed proxies made by <see cref="RemoteReference.As{T}"/>: each interface method becomes a remote call.</summary>
+/// <summary>A typed proxy: the reference it calls through (so a proxy passed as an argument travels as that reference).</summary>
+internal interface IRemoteProxy
+{
+    RemoteReference Reference { get; }
+}
+
+/// <summary>Makes the typed proxies of <see cref="RemoteReference.As{T}"/>: emitted classes where the runtime can emit code, else DispatchProxy.</summary>
+internal static class ProxyFactory
+{
+    private static readonly ConcurrentDictionary<Type, Func<RemoteReference, object>> Factories = new();
+
+    public static object Create(RemoteReference reference, Type interfaceType) => Factories.GetOrAdd(interfaceType, Plan)(reference);
+
+    private static Func<RemoteReference, object> Plan(Type interfaceType)
+    {
+        if (!interfaceType.IsInterface)
+        {
+            throw new NotSupportedException($"{interfaceType} is not an interface; typed proxies are made from interfaces.");
+        }
+
+        var methods = interfaceType.GetMethods().Concat(interfaceType.GetInterfaces().SelectMany(i => i.GetMethods())).Distinct().ToArray();
+        var calls = methods.Select(ProxyCall.For).ToArray();
+        return ProxyEmitter.TryEmit(interfaceType, methods, calls) ?? RemoteProxy.Factory(interfaceType, methods, calls);
+    }
+}
+
+/// <summary>The fallback proxy (generic methods, by-reference parameters, no dynamic code): DispatchProxy boxes each argument into an array.</summary>
 #pragma warning disable CA1852 // DispatchProxy derives the generated proxy classes from this one
-internal class RemoteProxy : DispatchProxy
+internal class RemoteProxy : DispatchProxy, IRemoteProxy
 #pragma warning restore CA1852
 {
-    private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<MethodInfo, ProxyCall>> Plans = new();
+    private Dictionary<MethodInfo, ProxyCall> _calls = null!;
 
-    private IReadOnlyDictionary<MethodInfo, ProxyCall> _calls = null!;
-
-    /// <summary>The reference the proxy calls through.</summary>
     public RemoteReference Reference { get; private set; } = null!;
 
-    public static object Create(RemoteReference reference, Type interfaceType)
+    public static Func<RemoteReference, object> Factory(Type interfaceType, MethodInfo[] methods, ProxyCall[] calls)
     {
-        var plan = Plans.GetOrAdd(interfaceType, Plan);
-        var proxy = (RemoteProxy)DispatchProxy.Create(interfaceType, typeof(RemoteProxy));
-        proxy.Reference = reference;
-        proxy._calls = plan;
-        return proxy;
+        var byMethod = methods.Zip(calls).ToDictionary(p => p.First, p => p.Second);
+        return reference =>
+        {
+            var proxy = (RemoteProxy)DispatchProxy.Create(interfaceType, typeof(RemoteProxy));
+            proxy.Reference = reference;
+            proxy._calls = byMethod;
+            return proxy;
+        };
     }
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
@@ -29,83 +56,85 @@ internal class RemoteProxy : DispatchProxy
         ArgumentNullException.ThrowIfNull(targetMethod);
         return _calls[targetMethod].Invoke(Reference, args ?? []);
     }
-
-    private static IReadOnlyDictionary<MethodInfo, ProxyCall> Plan(Type interfaceType)
-    {
-        if (!interfaceType.IsInterface)
-        {
-            throw new NotSupportedException($"{interfaceType} is not an interface; typed proxies are made from interfaces.");
-        }
-
-        var methods = interfaceType.GetMethods().Concat(interfaceType.GetInterfaces().SelectMany(i => i.GetMethods()));
-        return methods.Distinct().ToDictionary(m => m, ProxyCall.For);
-    }
 }
 
-/// <summary>How one interface method becomes a call: its wire name, where its token is, and how its result is typed.</summary>
-internal sealed class ProxyCall
+/// <summary>How a proxy method's task is shaped.</summary>
+internal enum ReturnShape
 {
-    private static readonly MethodInfo TypedCall = typeof(ProxyCall).GetMethod(nameof(CallTyped), BindingFlags.NonPublic | BindingFlags.Static)!;
-    private static readonly MethodInfo TypedValueCall = typeof(ProxyCall).GetMethod(nameof(CallTypedValue), BindingFlags.NonPublic | BindingFlags.Static)!;
+    Task,
+    TaskOfResult,
+    ValueTask,
+    ValueTaskOfResult,
+}
 
-    private readonly string _name;
-    private readonly int _tokenIndex;
-    private readonly Func<RemoteReference, string, object?[], CancellationToken, object> _call;
-
-    private ProxyCall(string name, int tokenIndex, Func<RemoteReference, string, object?[], CancellationToken, object> call)
+/// <summary>How one interface method becomes a call: its wire name, where its token is, its arguments' kinds and its return's shape.</summary>
+internal abstract class ProxyCall
+{
+    protected ProxyCall(MethodInfo method, ReturnShape shape)
     {
-        _name = name;
-        _tokenIndex = tokenIndex;
-        _call = call;
+        var parameters = method.GetParameters();
+        Name = MethodTable.WireName(method);
+        TokenIndex = Array.FindIndex(parameters, p => p.ParameterType == typeof(CancellationToken));
+        Kinds = [.. parameters.Where(p => p.Position != TokenIndex).Select(p => ArgumentKinds.For(p.ParameterType))];
+        Shape = shape;
     }
+
+    public string Name { get; }
+
+    /// <summary>The position of the <see cref="CancellationToken"/> parameter, or -1.</summary>
+    public int TokenIndex { get; }
+
+    /// <summary>How each argument that goes on the wire travels, in order.</summary>
+    public ArgumentKind[] Kinds { get; }
+
+    public ReturnShape Shape { get; }
 
     public static ProxyCall For(MethodInfo method)
     {
-        var tokenIndex = Array.FindIndex(method.GetParameters(), p => p.ParameterType == typeof(CancellationToken));
         var returns = method.ReturnType;
-        Func<RemoteReference, string, object?[], CancellationToken, object> call;
-        if (returns == typeof(Task))
-        {
-            call = static (r, n, a, t) => r.InvokeAsync<object?>(n, a, t);
-        }
-        else if (returns == typeof(ValueTask))
-        {
-            call = static (r, n, a, t) => new ValueTask(r.InvokeAsync<object?>(n, a, t));
-        }
-        else if (returns.IsGenericType && returns.GetGenericTypeDefinition() == typeof(Task<>))
-        {
-            call = TypedCall.MakeGenericMethod(returns.GetGenericArguments()).CreateDelegate<Func<RemoteReference, string, object?[], CancellationToken, object>>();
-        }
-        else if (returns.IsGenericType && returns.GetGenericTypeDefinition() == typeof(ValueTask<>))
-        {
-            call = TypedValueCall.MakeGenericMethod(returns.GetGenericArguments()).CreateDelegate<Func<RemoteReference, string, object?[], CancellationToken, object>>();
-        }
-        else
-        {
-            throw new NotSupportedException($"{method.DeclaringType}.{method.Name} returns {returns}; remote methods return Task, Task<T>, ValueTask or ValueTask<T>.");
-        }
-
-        return new ProxyCall(MethodTable.WireName(method), tokenIndex, call);
+        var (shape, result) =
+            returns == typeof(Task) ? (ReturnShape.Task, typeof(object))
+            : returns == typeof(ValueTask) ? (ReturnShape.ValueTask, typeof(object))
+            : returns.IsGenericType && returns.GetGenericTypeDefinition() == typeof(Task<>) ? (ReturnShape.TaskOfResult, returns.GetGenericArguments()[0])
+            : returns.IsGenericType && returns.GetGenericTypeDefinition() == typeof(ValueTask<>) ? (ReturnShape.ValueTaskOfResult, returns.GetGenericArguments()[0])
+            : throw new NotSupportedException($"{method.DeclaringType}.{method.Name} returns {returns}; remote methods return Task, Task<T>, ValueTask or ValueTask<T>.");
+        return (ProxyCall)Activator.CreateInstance(typeof(ProxyCall<>).MakeGenericType(result), method, shape)!;
     }
 
-    public object Invoke(RemoteReference reference, object?[] arguments)
+    /// <summary>The call with its arguments in an array (the DispatchProxy fallback); returns the method's task.</summary>
+    public abstract object Invoke(RemoteReference reference, object?[] arguments);
+}
+
+/// <summary>A proxy method whose result is a <typeparamref name="TResult"/> (<see cref="object"/> for none).</summary>
+internal sealed class ProxyCall<TResult>(MethodInfo method, ReturnShape shape) : ProxyCall(method, shape)
+{
+    /// <summary>The call for a method returning <see cref="Task{TResult}"/> or <see cref="Task"/> (emitted proxies).</summary>
+    public Task<TResult> Call(RemoteReference reference, ref ArgumentSlots arguments, CancellationToken cancellationToken) =>
+        reference.InvokeAsync<TResult>(Name, new CallArguments(arguments, Kinds), cancellationToken);
+
+    /// <summary>The call for a method returning <see cref="ValueTask{TResult}"/> (emitted proxies).</summary>
+    public ValueTask<TResult> CallValueTask(RemoteReference reference, ref ArgumentSlots arguments, CancellationToken cancellationToken) =>
+        new(Call(reference, ref arguments, cancellationToken));
+
+    /// <summary>The call for a method returning <see cref="ValueTask"/> (emitted proxies).</summary>
+    public ValueTask CallValueTaskWithoutResult(RemoteReference reference, ref ArgumentSlots arguments, CancellationToken cancellationToken) =>
+        new(Call(reference, ref arguments, cancellationToken));
+
+    public override object Invoke(RemoteReference reference, object?[] arguments)
     {
         var token = CancellationToken.None;
-        if (_tokenIndex >= 0)
+        if (TokenIndex >= 0)
         {
-            token = (CancellationToken)arguments[_tokenIndex]!;
-            arguments = [.. arguments[.._tokenIndex], .. arguments[(_tokenIndex + 1)..]];
+            token = (CancellationToken)arguments[TokenIndex]!;
+            arguments = [.. arguments[..TokenIndex], .. arguments[(TokenIndex + 1)..]];
         }
 
-        return _call(reference, _name, arguments, token);
+        var task = reference.InvokeAsync<TResult>(Name, new CallArguments(arguments), token);
+        return Shape switch
+        {
+            ReturnShape.ValueTask => new ValueTask(task),
+            ReturnShape.ValueTaskOfResult => new ValueTask<TResult>(task),
+            _ => task,
+        };
     }
-
-    private static Task<T> CallTyped<T>(RemoteReference reference, string name, object?[] arguments, CancellationToken token) =>
-        reference.InvokeAsync<T>(name, arguments, token);
-
-    // Boxed on purpose: the proxy's Invoke returns object, and a delegate cannot return a struct as object.
-#pragma warning disable CA1859
-    private static object CallTypedValue<T>(RemoteReference reference, string name, object?[] arguments, CancellationToken token) =>
-        new ValueTask<T>(reference.InvokeAsync<T>(name, arguments, token));
-#pragma warning restore CA1859
 }

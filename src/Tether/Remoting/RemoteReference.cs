@@ -57,7 +57,7 @@ public sealed class RemoteReference : IDisposable, IAsyncDisposable
             arguments = arguments[..^1];
         }
 
-        return InvokeAsync<T>(method, arguments, cancellationToken);
+        return InvokeAsync<T>(method, new CallArguments(arguments), cancellationToken);
     }
 
     /// <summary>Calls <paramref name="method"/> and ignores its result; see <see cref="CallAsync{T}(string, object?[])"/>.</summary>
@@ -100,9 +100,9 @@ public sealed class RemoteReference : IDisposable, IAsyncDisposable
     /// <inheritdoc />
     public override string ToString() => $"RemoteReference #{Id} via {Session}";
 
-    internal object As(Type interfaceType) => RemoteProxy.Create(this, interfaceType);
+    internal object As(Type interfaceType) => ProxyFactory.Create(this, interfaceType);
 
-    internal Task<T> InvokeAsync<T>(string method, object?[] arguments, CancellationToken cancellationToken) =>
+    internal Task<T> InvokeAsync<T>(string method, CallArguments arguments, CancellationToken cancellationToken) =>
         Volatile.Read(ref _released) != 0
             ? Task.FromException<T>(new ObjectDisposedException(nameof(RemoteReference), $"The reference #{Id} was released; it cannot be called."))
             : Session.CallAsync<T>(Id, method, arguments, cancellationToken);

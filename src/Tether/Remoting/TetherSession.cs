@@ -98,7 +98,7 @@ public abstract partial class TetherSession : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 
     /// <summary>Calls <paramref name="method"/> on the peer's object <paramref name="target"/> (0: its root).</summary>
-    internal abstract Task<T> CallAsync<T>(uint target, string method, object?[] arguments, CancellationToken cancellationToken);
+    internal abstract Task<T> CallAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken);
 
     /// <summary>The reference was released after <paramref name="count"/> receipts: tell the peer.</summary>
     internal abstract void ReleaseImport(RemoteReference reference, int count);

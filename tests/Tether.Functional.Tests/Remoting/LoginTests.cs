@@ -189,6 +189,6 @@ public sealed class LoginTests
     /// <summary>Calls an export id the peer never handed out, as a hostile client would.</summary>
     private sealed class RemoteReferenceProbe(TetherSession session)
     {
-        public Task<object?> CallExportAsync(uint id) => session.CallAsync<object?>(id, "WhoAmI", [], CancellationToken.None);
+        public Task<object?> CallExportAsync(uint id) => session.CallAsync<object?>(id, "WhoAmI", new CallArguments([]), CancellationToken.None);
     }
 }
