@@ -9,33 +9,39 @@ internal sealed partial class NativeSession
     private readonly Dictionary<uint, IPendingCall> _pending = [];
     private uint _lastCallId;
 
-    internal override Task<T> CallAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken)
+    internal override Task<T> CallAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken) =>
+        Call<T>(target, method, arguments, asTask: true, cancellationToken).AsTask(); // a task already: AsTask returns it
+
+    internal override ValueTask<T> CallValueTaskAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken) =>
+        Call<T>(target, method, arguments, asTask: false, cancellationToken);
+
+    private ValueTask<T> Call<T>(uint target, string method, in CallArguments arguments, bool asTask, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
-            return Task.FromCanceled<T>(cancellationToken);
+            return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
-        var call = new PendingCall<T>();
+        var call = PendingCall<T>.Rent(asTask);
         uint callId;
         lock (_gate)
         {
-            if (_disconnection is { } lost)
+            var refusal = _disconnection is { } lost ? new ConnectionLostException(lost)
+                : _pending.Count >= _options.MaxOutstandingCalls ? new TetherLimitException($"{_pending.Count} calls are already waiting for answers on this connection (RemotingOptions.MaxOutstandingCalls = {_options.MaxOutstandingCalls}).")
+                : (Exception?)null;
+            if (refusal is not null)
             {
-                return Task.FromException<T>(new ConnectionLostException(lost));
-            }
-
-            if (_pending.Count >= _options.MaxOutstandingCalls)
-            {
-                return Task.FromException<T>(new TetherLimitException($"{_pending.Count} calls are already waiting for answers on this connection (RemotingOptions.MaxOutstandingCalls = {_options.MaxOutstandingCalls})."));
+                call.Discard();
+                return ValueTask.FromException<T>(refusal);
             }
 
             callId = NextFreeId(ref _lastCallId, _pending);
-
             _pending.Add(callId, call);
             RemotingCounters.OutstandingCalls.Add(1);
         }
 
+        // Read before the setup ends: from then on the call object may be settled, consumed and reused.
+        var outcome = call.Outcome;
         try
         {
             SendMessage((callId, target, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, uint Target, string Method, CallArguments Arguments) call) =>
@@ -47,29 +53,30 @@ internal sealed partial class NativeSession
                 writer.Write(call.Method);
                 call.Arguments.Write(ref writer, values);
             });
+
+            // Registered after the send, so a CANCEL never overtakes its CALL; a call already answered meanwhile
+            // unregisters it when recycled.
+            if (cancellationToken.CanBeCanceled)
+            {
+                call.SetRegistration(cancellationToken.UnsafeRegister(
+                    static (state, token) =>
+                    {
+                        var (session, id) = ((NativeSession, uint))state!;
+                        session.CancelCall(id, token);
+                    },
+                    (this, callId)));
+            }
         }
         catch (Exception e)
         {
             Settle(callId)?.Fail(e);
-            return call.Task;
         }
-
-        if (cancellationToken.CanBeCanceled)
+        finally
         {
-            call.Registration = cancellationToken.UnsafeRegister(
-                static (state, token) =>
-                {
-                    var (session, id) = ((NativeSession, uint))state!;
-                    session.CancelCall(id, token);
-                },
-                (this, callId));
-            if (call.Task.IsCompleted)
-            {
-                call.Registration.Dispose(); // settled before the registration existed
-            }
+            call.EndSetup();
         }
 
-        return call.Task;
+        return outcome;
     }
 
     /// <summary>Takes a call out of the pending table; only the one who gets it may complete it.</summary>

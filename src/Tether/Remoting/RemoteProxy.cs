@@ -114,9 +114,9 @@ internal sealed class ProxyCall<TResult>(MethodInfo method, ReturnShape shape) :
 
     /// <summary>The call for a method returning <see cref="ValueTask{TResult}"/> (emitted proxies).</summary>
     public ValueTask<TResult> CallValueTask(RemoteReference reference, ref ArgumentSlots arguments, CancellationToken cancellationToken) =>
-        new(Call(reference, ref arguments, cancellationToken));
+        reference.InvokeValueTaskAsync<TResult>(Name, new CallArguments(arguments, Kinds), cancellationToken);
 
-    /// <summary>The call for a method returning <see cref="ValueTask"/> (emitted proxies).</summary>
+    /// <summary>The call for a method returning <see cref="ValueTask"/> (emitted proxies): backed by a task, since a value task without a result cannot be made from one with.</summary>
     public ValueTask CallValueTaskWithoutResult(RemoteReference reference, ref ArgumentSlots arguments, CancellationToken cancellationToken) =>
         new(Call(reference, ref arguments, cancellationToken));
 

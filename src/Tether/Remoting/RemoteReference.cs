@@ -103,9 +103,13 @@ public sealed class RemoteReference : IDisposable, IAsyncDisposable
     internal object As(Type interfaceType) => ProxyFactory.Create(this, interfaceType);
 
     internal Task<T> InvokeAsync<T>(string method, CallArguments arguments, CancellationToken cancellationToken) =>
-        Volatile.Read(ref _released) != 0
-            ? Task.FromException<T>(new ObjectDisposedException(nameof(RemoteReference), $"The reference #{Id} was released; it cannot be called."))
-            : Session.CallAsync<T>(Id, method, arguments, cancellationToken);
+        Volatile.Read(ref _released) != 0 ? Task.FromException<T>(Released()) : Session.CallAsync<T>(Id, method, arguments, cancellationToken);
+
+    /// <summary>As <see cref="InvokeAsync{T}"/>, for a caller that awaits the value task once (a typed proxy's ValueTask method).</summary>
+    internal ValueTask<T> InvokeValueTaskAsync<T>(string method, CallArguments arguments, CancellationToken cancellationToken) =>
+        Volatile.Read(ref _released) != 0 ? ValueTask.FromException<T>(Released()) : Session.CallValueTaskAsync<T>(Id, method, arguments, cancellationToken);
+
+    private ObjectDisposedException Released() => new(nameof(RemoteReference), $"The reference #{Id} was released; it cannot be called.");
 
     /// <summary>The peer sent this reference again; its release must account for one more.</summary>
     internal void CountReceipt() => Interlocked.Increment(ref _received);

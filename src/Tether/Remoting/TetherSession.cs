@@ -100,6 +100,10 @@ public abstract partial class TetherSession : IAsyncDisposable
     /// <summary>Calls <paramref name="method"/> on the peer's object <paramref name="target"/> (0: its root).</summary>
     internal abstract Task<T> CallAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken);
 
+    /// <summary>As <see cref="CallAsync{T}"/>, for a caller that awaits a value task (once): a session may back it with a reused object.</summary>
+    internal virtual ValueTask<T> CallValueTaskAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken) =>
+        new(CallAsync<T>(target, method, arguments, cancellationToken));
+
     /// <summary>The reference was released after <paramref name="count"/> receipts: tell the peer.</summary>
     internal abstract void ReleaseImport(RemoteReference reference, int count);
 
