@@ -55,7 +55,7 @@ public class MessageSerializationBenchmarks
         return _buffer.WrittenCount;
     }
 
-    /// <summary>Reads the CALL as dispatch does: the method name in place, each value to its declared type into stack slots.</summary>
+    /// <summary>Reads the CALL as dispatch does: the method name in place, each value to its declared type into stack slots (the int as bits).</summary>
     [Benchmark]
     public object? ReadCall()
     {
@@ -66,11 +66,11 @@ public class MessageSerializationBenchmarks
         reader.ReadUInt32();
         Utf8Names.Read(ref reader);
         _reader.Reset();
-        var slots = default(ObjectSlots);
-        var arguments = slots.Allocate(_reader.ReadArrayHeader(ref reader));
-        arguments[0] = _reader.Read(ref reader, typeof(int));
-        arguments[1] = _reader.Read(ref reader, typeof(string));
-        return arguments[1];
+        var arguments = default(ArgumentSlots);
+        arguments.Allocate(_reader.ReadArrayHeader(ref reader));
+        _reader.ReadInto(ref reader, ref arguments, 0, ArgumentKind.Int32, typeof(int));
+        _reader.ReadInto(ref reader, ref arguments, 1, ArgumentKind.Object, typeof(string));
+        return arguments.GetObject(1);
     }
 
     /// <summary>ANSWER with a copyable record.</summary>

@@ -154,28 +154,28 @@ internal sealed partial class PbSession
 
     private object FromState(CopyableShape shape, IReadOnlyDictionary<string, object?> state)
     {
-        var room = default(ObjectSlots); // on the stack: Construct and the setters copy the values out
-        var values = shape.NewValues(ref room);
+        var values = default(ArgumentSlots); // on the stack: Construct and the setters copy the values out
+        shape.NewValues(ref values);
         var converter = new PbValueConverter(this);
         foreach (var member in shape.Members)
         {
             if (state.TryGetValue(AttributeName(member.Name), out var value) || state.TryGetValue(member.Name, out value))
             {
-                values[member.Index] = converter.Convert(value, member.Type);
+                CopyableShape.Put(ref values, member, converter.Convert(value, member.Type));
             }
         }
 
         if (!shape.CreatedBeforeMembers)
         {
-            return shape.Construct(values);
+            return shape.Construct(ref values);
         }
 
         var instance = shape.CreateEmpty();
         foreach (var member in shape.Members)
         {
-            if (!ReferenceEquals(values[member.Index], CopyableShape.Missing))
+            if (CopyableShape.IsPresent(values, member))
             {
-                member.Set?.Invoke(instance, values[member.Index]);
+                member.Set?.Invoke(instance, values.Get(member.Index, member.Kind));
             }
         }
 

@@ -18,7 +18,7 @@ internal sealed class CopyableShape
         DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.PublicConstructors;
 
     private readonly Dictionary<string, CopyableMember>.AlternateLookup<ReadOnlySpan<char>> _byChars;
-    private readonly ConstructorInvoker? _constructor;
+    private readonly Construction? _construct;
     private readonly CopyableMember[] _constructorMembers;
     private readonly CopyableMember[] _setAfterConstruction;
 
@@ -52,18 +52,19 @@ internal sealed class CopyableShape
         }
 
         var byName = candidates.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
+        ConstructorInfo? constructor = null;
         if (type.IsValueType || type.GetConstructor(Type.EmptyTypes) is not null)
         {
             _constructorMembers = [];
         }
         else
         {
-            // The public constructor with the most parameters that all name members: a record's primary constructor.
-            var constructor = type.GetConstructors()
-                .Where(c => c.GetParameters().All(p => p.Name is not null && byName.ContainsKey(p.Name)))
+            // The public constructor with the most parameters that all name members (and take their values): a
+            // record's primary constructor.
+            constructor = type.GetConstructors()
+                .Where(c => c.GetParameters().All(p => p.Name is not null && byName.TryGetValue(p.Name, out var m) && p.ParameterType.IsAssignableFrom(m.Type)))
                 .MaxBy(c => c.GetParameters().Length)
                 ?? throw new ArgumentException($"{type} cannot be a copyable: it needs a public parameterless constructor or one whose parameters are named like its properties.", nameof(type));
-            _constructor = ConstructorInvoker.Create(constructor);
             _constructorMembers = [.. constructor.GetParameters().Select(p => byName[p.Name!])];
         }
 
@@ -72,6 +73,7 @@ internal sealed class CopyableShape
         _byChars = Members.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
         _constructorMembers = [.. _constructorMembers.Select(m => _byChars.Dictionary[m.Name])];
         _setAfterConstruction = [.. Members.Where(m => !_constructorMembers.Contains(m))];
+        _construct = constructor is null ? null : Compile(constructor, _constructorMembers);
     }
 
     public string Name { get; }
@@ -82,7 +84,7 @@ internal sealed class CopyableShape
     public ImmutableArray<CopyableMember> Members { get; }
 
     /// <summary>True when an instance exists before its members are read, so cycles through it can be rebuilt.</summary>
-    public bool CreatedBeforeMembers => _constructor is null;
+    public bool CreatedBeforeMembers => _construct is null;
 
     /// <summary>Finds a member by its name as read off the wire (UTF-8), without making a string of it.</summary>
     public bool TryGetMember(ReadOnlySpan<byte> utf8Name, [NotNullWhen(true)] out CopyableMember? member) => Utf8Names.TryGetValue(_byChars, utf8Name, out member);
@@ -90,48 +92,78 @@ internal sealed class CopyableShape
     /// <summary>Creates an empty instance (only when <see cref="CreatedBeforeMembers"/>).</summary>
     public object CreateEmpty() => Activator.CreateInstance(Type)!;
 
-    /// <summary>Slots for <see cref="Construct"/> in <paramref name="room"/>, one per member, each <see cref="Missing"/> until read.</summary>
-    public Span<object?> NewValues(ref ObjectSlots room)
+    /// <summary>Makes a slot per member in <paramref name="values"/>, each <see cref="Missing"/> until read.</summary>
+    public void NewValues(ref ArgumentSlots values)
     {
-        var values = room.Allocate(Members.Length);
-        values.Fill(Missing);
-        return values;
+        values.Allocate(Members.Length);
+        for (var i = 0; i < Members.Length; i++)
+        {
+            values.Object(i) = Missing;
+        }
     }
 
-    /// <summary>Marks a member the sender did not send.</summary>
+    /// <summary>Marks a member the sender did not send (in its object slot, whatever its kind).</summary>
     public static object Missing { get; } = new();
 
-    /// <summary>Creates an instance from member values read off the wire (missing ones are the type's defaults).</summary>
-    public object Construct(ReadOnlySpan<object?> values)
+    /// <summary>True when <paramref name="member"/> was read or put into <paramref name="values"/>.</summary>
+    public static bool IsPresent(in ArgumentSlots values, CopyableMember member) => !ReferenceEquals(values.GetObject(member.Index), Missing);
+
+    /// <summary>Reads <paramref name="member"/>'s value off the wire into its slot (a scalar as bits).</summary>
+    public static void ReadMember(ref MessagePackReader reader, ValueReader valueReader, ref ArgumentSlots values, CopyableMember member)
     {
-        // On the stack: the constructor invoker copies the arguments into the call.
-        var room = default(ObjectSlots);
-        var arguments = room.Allocate(_constructorMembers.Length);
-        for (var i = 0; i < arguments.Length; i++)
+        values.Object(member.Index) = null; // present
+        valueReader.ReadInto(ref reader, ref values, member.Index, member.Kind, member.Type);
+    }
+
+    /// <summary>Puts a value already of <paramref name="member"/>'s type into its slot.</summary>
+    public static void Put(ref ArgumentSlots values, CopyableMember member, object? value)
+    {
+        values.Object(member.Index) = null; // present
+        values.Put(member.Index, member.Kind, value);
+    }
+
+    /// <summary>Creates an instance from member values (missing ones are the type's defaults).</summary>
+    public object Construct(ref ArgumentSlots values)
+    {
+        foreach (var member in _constructorMembers)
         {
-            var member = _constructorMembers[i];
-            var value = values[member.Index];
-            arguments[i] = ReferenceEquals(value, Missing) ? DefaultOf(member.Type) : value;
+            if (!IsPresent(values, member))
+            {
+                values.Put(member.Index, member.Kind, DefaultOf(member.Type));
+            }
         }
 
-        var instance = _constructor!.Invoke(arguments);
+        var instance = _construct!(ref values);
         foreach (var member in _setAfterConstruction)
         {
-            if (!ReferenceEquals(values[member.Index], Missing))
+            if (IsPresent(values, member))
             {
-                member.Set!(instance, values[member.Index]);
+                member.Set!(instance, values.Get(member.Index, member.Kind));
             }
         }
 
         return instance;
     }
 
+    /// <summary>The constructor as a delegate that takes each argument from its member's slot as its own type (no boxed scalars).</summary>
+    private static Construction Compile(ConstructorInfo constructor, CopyableMember[] members)
+    {
+        var slots = Expression.Parameter(typeof(ArgumentSlots).MakeByRefType(), "values");
+        var arguments = constructor.GetParameters().Select((p, i) => Expression.Convert(ArgumentKinds.Take(slots, members[i].Index, members[i].Type), p.ParameterType));
+        return Expression.Lambda<Construction>(Expression.Convert(Expression.New(constructor, arguments), typeof(object)), slots).Compile();
+    }
+
     private static object? DefaultOf(Type type) => type.IsValueType ? Activator.CreateInstance(type) : null;
+
+    private delegate object Construction(ref ArgumentSlots values);
 }
 
 /// <summary>One member of a copyable.</summary>
 internal sealed record CopyableMember(string Name, Type Type, Func<object, object?> Get, Action<object, object?>? Set)
 {
+    /// <summary>How the member's value travels in a slot while the instance is rebuilt.</summary>
+    public ArgumentKind Kind { get; } = ArgumentKinds.For(Type);
+
     /// <summary>The name as UTF-8, written as it is.</summary>
     public byte[] Utf8Name { get; } = Encoding.UTF8.GetBytes(Name);
 

@@ -61,6 +61,30 @@ internal sealed class ValueReader
         }
     }
 
+    /// <summary>Reads one value as a <paramref name="type"/> into slot <paramref name="index"/>: a scalar of <paramref name="kind"/> as bits, anything else as an object.</summary>
+    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
+    public void ReadInto(ref MessagePackReader reader, ref ArgumentSlots slots, int index, ArgumentKind kind, Type type)
+    {
+        switch (kind)
+        {
+            case ArgumentKind.Int32:
+                slots.Scalar(index) = ReadInt32(ref reader);
+                break;
+            case ArgumentKind.Int64:
+                slots.Scalar(index) = ReadInt64(ref reader);
+                break;
+            case ArgumentKind.Boolean:
+                slots.Scalar(index) = ReadBoolean(ref reader) ? 1 : 0;
+                break;
+            case ArgumentKind.Double:
+                slots.Scalar(index) = BitConverter.DoubleToInt64Bits(ReadDouble(ref reader));
+                break;
+            default:
+                slots.Object(index) = Read(ref reader, type);
+                break;
+        }
+    }
+
     /// <summary>Reads an <see cref="int"/>, without boxing it when the wire holds an integer; else as <see cref="Read"/> does.</summary>
     /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
     public int ReadInt32(ref MessagePackReader reader)
@@ -261,13 +285,13 @@ internal sealed class ValueReader
         }
 
         var index = Remember(UnderConstruction);
-        var room = default(ObjectSlots); // on the stack: Construct hands the values to the constructor and keeps none
-        var values = shape.NewValues(ref room);
+        var values = default(ArgumentSlots); // on the stack: Construct hands the values to the constructor and keeps none
+        shape.NewValues(ref values);
         for (var i = 0; i < count; i++)
         {
             if (TryReadMember(ref reader, shape, out var member))
             {
-                values[member.Index] = Read(ref reader, member.Type);
+                CopyableShape.ReadMember(ref reader, this, ref values, member);
             }
             else
             {
@@ -275,7 +299,7 @@ internal sealed class ValueReader
             }
         }
 
-        var built = shape.Construct(values);
+        var built = shape.Construct(ref values);
         _objects![index] = built;
         return built;
     }

@@ -68,15 +68,7 @@ internal struct CallArguments
         var array = new object?[_kinds!.Length];
         for (var i = 0; i < array.Length; i++)
         {
-            var bits = _slots.GetScalar(i);
-            array[i] = _kinds[i] switch
-            {
-                ArgumentKind.Int32 => (int)bits,
-                ArgumentKind.Int64 => bits,
-                ArgumentKind.Boolean => bits != 0,
-                ArgumentKind.Double => BitConverter.Int64BitsToDouble(bits),
-                _ => _slots.GetObject(i),
-            };
+            array[i] = _slots.Get(i, _kinds[i]);
         }
 
         return array;

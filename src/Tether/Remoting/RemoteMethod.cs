@@ -59,25 +59,7 @@ internal sealed class RemoteMethod
         PutDefaults(count, ref arguments);
         for (var i = 0; i < count; i++)
         {
-            var parameter = _wire[i];
-            switch (parameter.Kind)
-            {
-                case ArgumentKind.Int32:
-                    arguments.Scalar(i) = values.ReadInt32(ref reader);
-                    break;
-                case ArgumentKind.Int64:
-                    arguments.Scalar(i) = values.ReadInt64(ref reader);
-                    break;
-                case ArgumentKind.Boolean:
-                    arguments.Scalar(i) = values.ReadBoolean(ref reader) ? 1 : 0;
-                    break;
-                case ArgumentKind.Double:
-                    arguments.Scalar(i) = BitConverter.DoubleToInt64Bits(values.ReadDouble(ref reader));
-                    break;
-                default:
-                    arguments.Object(i) = values.Read(ref reader, parameter.Type);
-                    break;
-            }
+            values.ReadInto(ref reader, ref arguments, i, _wire[i].Kind, _wire[i].Type);
         }
     }
 
@@ -88,25 +70,7 @@ internal sealed class RemoteMethod
         PutDefaults(values.Length, ref arguments);
         for (var i = 0; i < values.Length; i++)
         {
-            var value = values[i];
-            switch (_wire[i].Kind)
-            {
-                case ArgumentKind.Int32:
-                    arguments.Scalar(i) = (int)value!;
-                    break;
-                case ArgumentKind.Int64:
-                    arguments.Scalar(i) = (long)value!;
-                    break;
-                case ArgumentKind.Boolean:
-                    arguments.Scalar(i) = (bool)value! ? 1 : 0;
-                    break;
-                case ArgumentKind.Double:
-                    arguments.Scalar(i) = BitConverter.DoubleToInt64Bits((double)value!);
-                    break;
-                default:
-                    arguments.Object(i) = value;
-                    break;
-            }
+            arguments.Put(i, _wire[i].Kind, values[i]);
         }
     }
 
@@ -130,8 +94,7 @@ internal sealed class RemoteMethod
     {
         for (var i = from; i < _wire.Length; i++)
         {
-            arguments.Object(i) = _wire[i].Default;
-            arguments.Scalar(i) = _wire[i].DefaultBits;
+            arguments.Put(i, _wire[i].Kind, _wire[i].Default);
         }
     }
 
@@ -159,46 +122,21 @@ internal sealed class RemoteMethod
     }
 
     /// <summary>A parameter that comes off the wire: its type, its slot and its default when the caller leaves it out.</summary>
-    private sealed record WireParameter(Type Type, ArgumentKind Kind, bool HasDefault, object? Default, long DefaultBits)
+    private sealed record WireParameter(Type Type, ArgumentKind Kind, bool HasDefault, object? Default)
     {
-        private static readonly MethodInfo GetObject = typeof(ArgumentSlots).GetMethod(nameof(ArgumentSlots.GetObject))!;
-        private static readonly MethodInfo GetScalar = typeof(ArgumentSlots).GetMethod(nameof(ArgumentSlots.GetScalar))!;
-        private static readonly MethodInfo DoubleFromBits = typeof(BitConverter).GetMethod(nameof(BitConverter.Int64BitsToDouble))!;
-
         public static WireParameter For(ParameterInfo parameter)
         {
             // An "in" or "ref" parameter gets a copy of the argument: what the method writes there stays here.
             var type = parameter.ParameterType.IsByRef ? parameter.ParameterType.GetElementType()! : parameter.ParameterType;
-            var kind = ArgumentKinds.For(type);
 
             // A value-typed parameter declared "= default" reports a null default: the slot needs a real zero.
             var fallback = parameter.HasDefaultValue && parameter.DefaultValue is not null ? parameter.DefaultValue
                 : type.IsValueType && Nullable.GetUnderlyingType(type) is null ? Activator.CreateInstance(type)
                 : null;
-            var bits = kind switch
-            {
-                ArgumentKind.Int32 => (int)fallback!,
-                ArgumentKind.Int64 => (long)fallback!,
-                ArgumentKind.Boolean => (bool)fallback! ? 1 : 0,
-                ArgumentKind.Double => BitConverter.DoubleToInt64Bits((double)fallback!),
-                _ => 0L,
-            };
-            return new WireParameter(type, kind, parameter.HasDefaultValue, kind == ArgumentKind.Object ? fallback : null, bits);
+            return new WireParameter(type, ArgumentKinds.For(type), parameter.HasDefaultValue, fallback);
         }
 
         /// <summary>The argument at <paramref name="index"/>, as the parameter's type.</summary>
-        public Expression Take(ParameterExpression slots, int index)
-        {
-            var position = Expression.Constant(index);
-            var scalar = Expression.Call(slots, GetScalar, position);
-            return Kind switch
-            {
-                ArgumentKind.Int32 => Expression.Convert(scalar, typeof(int)),
-                ArgumentKind.Int64 => scalar,
-                ArgumentKind.Boolean => Expression.NotEqual(scalar, Expression.Constant(0L)),
-                ArgumentKind.Double => Expression.Call(DoubleFromBits, scalar),
-                _ => Expression.Convert(Expression.Call(slots, GetObject, position), Type),
-            };
-        }
+        public Expression Take(ParameterExpression slots, int index) => ArgumentKinds.Take(slots, index, Type);
     }
 }

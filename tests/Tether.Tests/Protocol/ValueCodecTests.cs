@@ -8,7 +8,7 @@ namespace Tether.Tests.Protocol;
 /// <summary>Values without a connection: what is written, what is read back, and every limit on untrusted input.</summary>
 public sealed class ValueCodecTests
 {
-    private static readonly TypeRegistry Types = new TypeRegistry().AddCopyable<Item>("Item").AddCopyable<Box>("Box");
+    private static readonly TypeRegistry Types = new TypeRegistry().AddCopyable<Item>("Item").AddCopyable<Box>("Box").AddCopyable<Reading>("Reading");
 
     [Fact]
     public void RoundTripsIntoDeclaredTypes()
@@ -154,6 +154,34 @@ public sealed class ValueCodecTests
         Assert.Equal(new Item("renamed-case", 0), Read<Item>(bytes));
     }
 
+    [Fact]
+    public void A_record_gets_every_kind_of_member_through_its_constructor_and_its_init_properties()
+    {
+        var full = new Reading(-3, long.MinValue, true, 0.1, "x", Guid.NewGuid(), 7) { Note = "set after", Level = 2.5 };
+        var back = RoundTrip<Reading>(full);
+        Assert.Equal(full, back);
+        Assert.Equal("set after", back.Note);
+        Assert.Equal(2.5, back.Level);
+    }
+
+    [Fact]
+    public void A_record_missing_scalar_members_gets_their_defaults()
+    {
+        var bytes = Encode((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(3);
+            w.Write(new ExtensionHeader(ValueTag.Copy, 0));
+            w.Write("Reading");
+            w.WriteMapHeader(2);
+            w.Write("Text");
+            w.Write("only text");
+            w.Write("Level");
+            w.Write(4); // an integer where a double is declared: converted as before
+        });
+        var read = Read<Reading>(bytes);
+        Assert.Equal(new Reading(0, 0, false, 0, "only text", Guid.Empty, null) { Level = 4 }, read);
+    }
+
     private static T RoundTrip<T>(object? value) => Read<T>(Write(value));
 
     private static byte[] Write(object? value) => Encode((ref MessagePackWriter w) => new ValueWriter(Types, null, 64).Write(ref w, value));
@@ -184,6 +212,13 @@ public sealed class ValueCodecTests
     }
 
     public sealed record Item(string Name, int Count);
+
+    public sealed record Reading(int Small, long Large, bool Flag, double Ratio, string? Text, Guid Id, int? Maybe)
+    {
+        public string? Note { get; init; }
+
+        public double Level { get; init; }
+    }
 
     public sealed class Box
     {
