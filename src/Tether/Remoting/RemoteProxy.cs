@@ -30,7 +30,7 @@ internal static class ProxyFactory
     }
 }
 
-/// <summary>The fallback proxy (generic methods, by-reference parameters, no dynamic code): DispatchProxy boxes each argument into an array.</summary>
+/// <summary>The fallback proxy (by-reference parameters, runtimes without dynamic code): DispatchProxy boxes each argument into an array.</summary>
 #pragma warning disable CA1852 // DispatchProxy derives the generated proxy classes from this one
 internal class RemoteProxy : DispatchProxy, IRemoteProxy
 #pragma warning restore CA1852
