@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
 using Tether.Internal;
 
@@ -20,24 +19,22 @@ internal interface IPendingCall
 }
 
 /// <summary>
-/// A call waiting for its answer, reused from call to call. The caller gets either a <see cref="Task{TResult}"/> (the only
-/// allocation per call) or, for a <see cref="ValueTask{TResult}"/> method, a value task backed by this object (none).
+/// A call waiting for its answer, reused from call to call. The caller gets a <see cref="Task{TResult}"/> (a
+/// <see cref="TaskCompletionSource{TResult}"/> per call) or, for a <see cref="ValueTask{TResult}"/> method, a value task
+/// backed by this object (nothing per call).
 /// </summary>
 /// <remarks>
-/// The outcome is handed to the thread pool as this very object (<see cref="IThreadPoolWorkItem"/>), so the caller's
-/// continuation never runs on the session's receive loop and the hand-off allocates nothing. The object goes back to
-/// the free list when both the caller's setup and the outcome's consumer are done with it (<see cref="_holds"/>), so a
-/// call answered before its setup finished is never recycled under it.
+/// Both complete on the session's receive loop and run continuations asynchronously: a caller's continuation never runs
+/// on the loop, and a call nobody awaits yet (a window of calls awaited later) costs no thread-pool item at all. The
+/// object goes back to the free list when both the caller's setup and the outcome's consumer are done with it
+/// (<see cref="_holds"/>), so a call answered before its setup finished is never recycled under it.
 /// </remarks>
-internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValueTaskSource, IThreadPoolWorkItem
+internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValueTaskSource
 {
     private static readonly FreeList<PendingCall<T>> Free = new(256);
 
-    private ManualResetValueTaskSourceCore<T> _core;
-    private AsyncTaskMethodBuilder<T> _task;
-    private bool _asTask;
-    private T? _result;
-    private Exception? _error;
+    private ManualResetValueTaskSourceCore<T> _core = new() { RunContinuationsAsynchronously = true };
+    private TaskCompletionSource<T>? _task;
     private CancellationTokenRegistration _registration;
     private int _holds;
 
@@ -51,19 +48,13 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     public static PendingCall<T> Rent(bool asTask)
     {
         var call = Free.TryTake() ?? new PendingCall<T>();
-        call._asTask = asTask;
         call._holds = 2; // the caller's setup, and the consumer of the outcome
-        if (asTask)
-        {
-            call._task = AsyncTaskMethodBuilder<T>.Create();
-            _ = call._task.Task; // made now, while the setup holds the object
-        }
-
+        call._task = asTask ? new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously) : null;
         return call;
     }
 
     /// <summary>The caller's view of the outcome (read during setup).</summary>
-    public ValueTask<T> Outcome => _asTask ? new ValueTask<T>(_task.Task) : new ValueTask<T>(this, _core.Version);
+    public ValueTask<T> Outcome => _task is { } task ? new ValueTask<T>(task.Task) : new ValueTask<T>(this, _core.Version);
 
     /// <summary>The registration that cancels this call; given up when the object is recycled.</summary>
     public void SetRegistration(CancellationTokenRegistration registration) => _registration = registration;
@@ -80,44 +71,40 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
 
     public void Complete(object? value)
     {
-        _result = (T)value!;
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        if (_task is { } task)
+        {
+            task.TrySetResult((T)value!);
+            Release(); // a task's consumer is the task itself
+        }
+        else
+        {
+            _core.SetResult((T)value!);
+        }
     }
 
     public void Fail(Exception error)
     {
-        _error = error;
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-    }
-
-    public void Cancel(CancellationToken token) => Fail(new TaskCanceledException("The call was cancelled.", null, token));
-
-    void IThreadPoolWorkItem.Execute()
-    {
-        // Taken out first: the continuation below may run the consumer, which may recycle this object at once.
-        var (result, error) = (_result, _error);
-        (_result, _error) = (default, null);
-        if (_asTask)
+        if (_task is { } task)
         {
-            // The task was made by the builder without RunContinuationsAsynchronously: its continuations run here, on the pool.
-            if (error is null)
-            {
-                _task.SetResult(result!);
-            }
-            else
-            {
-                _task.SetException(error);
-            }
-
+            task.TrySetException(error);
             Release();
-        }
-        else if (error is null)
-        {
-            _core.SetResult(result!);
         }
         else
         {
             _core.SetException(error);
+        }
+    }
+
+    public void Cancel(CancellationToken token)
+    {
+        if (_task is { } task)
+        {
+            task.TrySetCanceled(token);
+            Release();
+        }
+        else
+        {
+            _core.SetException(new TaskCanceledException("The call was cancelled.", null, token));
         }
     }
 
@@ -158,7 +145,7 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
         // Unregister, not Dispose: a cancel callback still running finds the call settled and does nothing.
         _registration.Unregister();
         _registration = default;
-        _task = default;
+        _task = null;
         _core.Reset();
         Free.Return(this);
     }

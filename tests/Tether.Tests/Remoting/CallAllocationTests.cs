@@ -14,8 +14,9 @@ namespace Tether.Tests.Remoting;
 /// The values themselves are 240 B: the string argument and the result's string (2 x 88 B) and the result record on
 /// each side (2 x 32 B). A value-task method allocates nothing else: its call object is reused, its arguments and the
 /// record's members travel as bits, not boxes. A task-returning method adds the caller's <see cref="Task{TResult}"/>
-/// and, in this test's callee, <c>Task.FromResult</c> (2 x 64 B). Measured on 2026-11-27 (.NET 10): 244 B and 384 B;
-/// before this work a task-returning call allocated 537-541 B. Allocation sampling attributes nothing else.
+/// and its <see cref="TaskCompletionSource{TResult}"/> (64 + 40 B) and, in this test's callee, <c>Task.FromResult</c>
+/// (64 B). Measured on 2026-11-27 (.NET 10): 244-246 B and 409 B; before this work a task-returning call allocated
+/// 537-541 B. Allocation sampling attributes nothing else.
 /// </para>
 /// <para>The margin is below the smallest object (24 B), so any new per-call allocation fails the test.</para>
 /// </remarks>
@@ -26,6 +27,7 @@ public sealed class CallAllocationTests(ITestOutputHelper output)
     private const int MeasuredCalls = 50_000;
     private const int ValuesBytes = 2 * 88 + 2 * 32;
     private const int TaskBytes = 64;
+    private const int TaskSourceBytes = 40;
     private const double Margin = 20;
     private static readonly string Text = new('x', 32);
 
@@ -53,7 +55,7 @@ public sealed class CallAllocationTests(ITestOutputHelper output)
         }
 
         var perCall = PerCall(before);
-        Assert.True(perCall <= ValuesBytes + (2 * TaskBytes) + Margin, $"a small call allocated {perCall:F0} B");
+        Assert.True(perCall <= ValuesBytes + (2 * TaskBytes) + TaskSourceBytes + Margin, $"a small call allocated {perCall:F0} B");
     }
 
     [Fact]
