@@ -10,16 +10,19 @@ internal sealed partial class NativeSession
     private uint _lastCallId;
 
     internal override Task<T> CallAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken) =>
-        Call<T>(target, method, arguments, asTask: true, cancellationToken).AsTask(); // a task already: AsTask returns it
+        Call<T>(target, method, arguments, asTask: true, cancellationToken).Result.AsTask(); // a task already: AsTask returns it
 
     internal override ValueTask<T> CallValueTaskAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken) =>
-        Call<T>(target, method, arguments, asTask: false, cancellationToken);
+        Call<T>(target, method, arguments, asTask: false, cancellationToken).Result;
 
-    private ValueTask<T> Call<T>(uint target, string method, in CallArguments arguments, bool asTask, CancellationToken cancellationToken)
+    internal override ValueTask CallValueTaskWithoutResultAsync(uint target, string method, CallArguments arguments, CancellationToken cancellationToken) =>
+        Call<object?>(target, method, arguments, asTask: false, cancellationToken).Completion;
+
+    private CallOutcome<T> Call<T>(uint target, string method, in CallArguments arguments, bool asTask, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
-            return ValueTask.FromCanceled<T>(cancellationToken);
+            return new CallOutcome<T>(ValueTask.FromCanceled<T>(cancellationToken), ValueTask.FromCanceled(cancellationToken));
         }
 
         var call = PendingCall<T>.Rent(asTask);
@@ -32,7 +35,7 @@ internal sealed partial class NativeSession
             if (refusal is not null)
             {
                 call.Discard();
-                return ValueTask.FromException<T>(refusal);
+                return CallOutcome<T>.Failed(refusal);
             }
 
             callId = NextFreeId(ref _lastCallId, _pending);
@@ -41,7 +44,7 @@ internal sealed partial class NativeSession
         }
 
         // Read before the setup ends: from then on the call object may be settled, consumed and reused.
-        var outcome = call.Outcome;
+        var outcome = new CallOutcome<T>(call.Outcome, call.OutcomeWithoutResult);
         try
         {
             SendMessage((callId, target, method, arguments), static (ref MessagePackWriter writer, ValueWriter values, (uint CallId, uint Target, string Method, CallArguments Arguments) call) =>
@@ -142,4 +145,10 @@ internal sealed partial class NativeSession
         var detail = reader.TryReadNil() ? null : reader.ReadString();
         call?.Fail(new RemoteCallException(type, message, detail));
     }
+}
+
+/// <summary>A call's outcome, as the caller's method shape wants it: with its result, or only its completion.</summary>
+internal readonly record struct CallOutcome<T>(ValueTask<T> Result, ValueTask Completion)
+{
+    public static CallOutcome<T> Failed(Exception error) => new(ValueTask.FromException<T>(error), ValueTask.FromException(error));
 }

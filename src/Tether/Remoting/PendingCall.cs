@@ -56,6 +56,9 @@ internal sealed class PendingCall<T> : IPendingCall, IValueTaskSource<T>, IValue
     /// <summary>The caller's view of the outcome (read during setup).</summary>
     public ValueTask<T> Outcome => _task is { } task ? new ValueTask<T>(task.Task) : new ValueTask<T>(this, _core.Version);
 
+    /// <summary>The outcome for a caller that wants no result (a <see cref="ValueTask"/> method; read during setup).</summary>
+    public ValueTask OutcomeWithoutResult => _task is { } task ? new ValueTask(task.Task) : new ValueTask(this, _core.Version);
+
     /// <summary>The registration that cancels this call; given up when the object is recycled.</summary>
     public void SetRegistration(CancellationTokenRegistration registration) => _registration = registration;
 

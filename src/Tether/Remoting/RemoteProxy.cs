@@ -116,9 +116,9 @@ internal sealed class ProxyCall<TResult>(MethodInfo method, ReturnShape shape) :
     public ValueTask<TResult> CallValueTask(RemoteReference reference, ref ArgumentSlots arguments, CancellationToken cancellationToken) =>
         reference.InvokeValueTaskAsync<TResult>(Name, new CallArguments(arguments, Kinds), cancellationToken);
 
-    /// <summary>The call for a method returning <see cref="ValueTask"/> (emitted proxies): backed by a task, since a value task without a result cannot be made from one with.</summary>
+    /// <summary>The call for a method returning <see cref="ValueTask"/> (emitted proxies).</summary>
     public ValueTask CallValueTaskWithoutResult(RemoteReference reference, ref ArgumentSlots arguments, CancellationToken cancellationToken) =>
-        new(Call(reference, ref arguments, cancellationToken));
+        reference.InvokeValueTaskWithoutResultAsync(Name, new CallArguments(arguments, Kinds), cancellationToken);
 
     public override object Invoke(RemoteReference reference, object?[] arguments)
     {

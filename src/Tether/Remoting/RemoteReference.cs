@@ -109,6 +109,10 @@ public sealed class RemoteReference : IDisposable, IAsyncDisposable
     internal ValueTask<T> InvokeValueTaskAsync<T>(string method, CallArguments arguments, CancellationToken cancellationToken) =>
         Volatile.Read(ref _released) != 0 ? ValueTask.FromException<T>(Released()) : Session.CallValueTaskAsync<T>(Id, method, arguments, cancellationToken);
 
+    /// <summary>As <see cref="InvokeValueTaskAsync{T}"/>, for a typed proxy's method returning <see cref="ValueTask"/>.</summary>
+    internal ValueTask InvokeValueTaskWithoutResultAsync(string method, CallArguments arguments, CancellationToken cancellationToken) =>
+        Volatile.Read(ref _released) != 0 ? ValueTask.FromException(Released()) : Session.CallValueTaskWithoutResultAsync(Id, method, arguments, cancellationToken);
+
     private ObjectDisposedException Released() => new(nameof(RemoteReference), $"The reference #{Id} was released; it cannot be called.");
 
     /// <summary>The peer sent this reference again; its release must account for one more.</summary>

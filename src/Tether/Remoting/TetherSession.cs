@@ -104,6 +104,10 @@ public abstract partial class TetherSession : IAsyncDisposable
     internal virtual ValueTask<T> CallValueTaskAsync<T>(uint target, string method, CallArguments arguments, CancellationToken cancellationToken) =>
         new(CallAsync<T>(target, method, arguments, cancellationToken));
 
+    /// <summary>As <see cref="CallValueTaskAsync{T}"/>, for a caller that wants no result.</summary>
+    internal virtual ValueTask CallValueTaskWithoutResultAsync(uint target, string method, CallArguments arguments, CancellationToken cancellationToken) =>
+        new(CallAsync<object?>(target, method, arguments, cancellationToken));
+
     /// <summary>The reference was released after <paramref name="count"/> receipts: tell the peer.</summary>
     internal abstract void ReleaseImport(RemoteReference reference, int count);
 
