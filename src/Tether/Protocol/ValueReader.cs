@@ -61,104 +61,34 @@ internal sealed class ValueReader
         }
     }
 
-    /// <summary>Reads one value as a <paramref name="type"/> into slot <paramref name="index"/>: a scalar of <paramref name="kind"/> as bits, anything else as an object.</summary>
+    /// <summary>
+    /// Reads one value as a <paramref name="type"/> into slot <paramref name="index"/>: a scalar of <paramref name="kind"/>
+    /// as bits, read straight off the wire when it is encoded as one (no box); anything else as <see cref="Read"/> reads it.
+    /// </summary>
     /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
     public void ReadInto(ref MessagePackReader reader, ref ArgumentSlots slots, int index, ArgumentKind kind, Type type)
     {
-        switch (kind)
-        {
-            case ArgumentKind.Int32:
-                slots.Scalar(index) = ReadInt32(ref reader);
-                break;
-            case ArgumentKind.Int64:
-                slots.Scalar(index) = ReadInt64(ref reader);
-                break;
-            case ArgumentKind.Boolean:
-                slots.Scalar(index) = ReadBoolean(ref reader) ? 1 : 0;
-                break;
-            case ArgumentKind.Double:
-                slots.Scalar(index) = BitConverter.DoubleToInt64Bits(ReadDouble(ref reader));
-                break;
-            default:
-                slots.Object(index) = Read(ref reader, type);
-                break;
-        }
-    }
-
-    /// <summary>Reads an <see cref="int"/>, without boxing it when the wire holds an integer; else as <see cref="Read"/> does.</summary>
-    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
-    public int ReadInt32(ref MessagePackReader reader)
-    {
-        if (reader.NextMessagePackType != MessagePackType.Integer || reader.NextCode == MessagePackCode.UInt64)
-        {
-            return (int)Read(ref reader, typeof(int))!;
-        }
-
         try
         {
-            return checked((int)reader.ReadInt64());
+            // Peeking is inside the guard too: a message may end where the value should be.
+            if (kind != ArgumentKind.Object && IsEncodedAs(ref reader, kind))
+            {
+                slots.Scalar(index) = kind switch
+                {
+                    ArgumentKind.Int32 => checked((int)reader.ReadInt64()),
+                    ArgumentKind.Int64 => reader.ReadInt64(),
+                    ArgumentKind.Boolean => reader.ReadBoolean() ? 1 : 0,
+                    _ => BitConverter.DoubleToInt64Bits(reader.ReadDouble()),
+                };
+                return;
+            }
         }
         catch (Exception e) when (IsMalformedInput(e))
         {
             throw Malformed(e);
         }
-    }
 
-    /// <summary>Reads a <see cref="long"/>, without boxing it when the wire holds an integer; else as <see cref="Read"/> does.</summary>
-    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
-    public long ReadInt64(ref MessagePackReader reader)
-    {
-        if (reader.NextMessagePackType != MessagePackType.Integer || reader.NextCode == MessagePackCode.UInt64)
-        {
-            return (long)Read(ref reader, typeof(long))!;
-        }
-
-        try
-        {
-            return reader.ReadInt64();
-        }
-        catch (Exception e) when (IsMalformedInput(e))
-        {
-            throw Malformed(e);
-        }
-    }
-
-    /// <summary>Reads a <see cref="bool"/>, without boxing it when the wire holds one; else as <see cref="Read"/> does.</summary>
-    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
-    public bool ReadBoolean(ref MessagePackReader reader)
-    {
-        if (reader.NextMessagePackType != MessagePackType.Boolean)
-        {
-            return (bool)Read(ref reader, typeof(bool))!;
-        }
-
-        try
-        {
-            return reader.ReadBoolean();
-        }
-        catch (Exception e) when (IsMalformedInput(e))
-        {
-            throw Malformed(e);
-        }
-    }
-
-    /// <summary>Reads a <see cref="double"/>, without boxing it when the wire holds a float; else as <see cref="Read"/> does.</summary>
-    /// <exception cref="TetherSerializationException">The input does not fit, is malformed, or exceeds a limit.</exception>
-    public double ReadDouble(ref MessagePackReader reader)
-    {
-        if (reader.NextMessagePackType != MessagePackType.Float)
-        {
-            return (double)Read(ref reader, typeof(double))!;
-        }
-
-        try
-        {
-            return reader.ReadDouble();
-        }
-        catch (Exception e) when (IsMalformedInput(e))
-        {
-            throw Malformed(e);
-        }
+        slots.Put(index, kind, Read(ref reader, type));
     }
 
     /// <summary>Reads an array header and checks it against the limits and the bytes left.</summary>
@@ -347,6 +277,14 @@ internal sealed class ValueReader
                 throw new TetherSerializationException($"Unknown or malformed extension {header.TypeCode} ({header.Length} bytes).");
         }
     }
+
+    /// <summary>True when the next value is encoded as the scalar <paramref name="kind"/> reads (a signed integer, a boolean, a float).</summary>
+    private static bool IsEncodedAs(ref MessagePackReader reader, ArgumentKind kind) => kind switch
+    {
+        ArgumentKind.Int32 or ArgumentKind.Int64 => reader.NextMessagePackType == MessagePackType.Integer && reader.NextCode != MessagePackCode.UInt64,
+        ArgumentKind.Boolean => reader.NextMessagePackType == MessagePackType.Boolean,
+        _ => reader.NextMessagePackType == MessagePackType.Float,
+    };
 
     private static bool IsMalformedInput(Exception e) =>
         e is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentException or InvalidCastException or FormatException or System.Reflection.TargetInvocationException or MemberAccessException;

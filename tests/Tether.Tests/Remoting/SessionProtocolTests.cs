@@ -16,6 +16,8 @@ public sealed class SessionProtocolTests
     public interface IGreeter : IReferenceable
     {
         Task<string> HelloAsync(string name);
+
+        Task<string> RepeatAsync(string name, int times);
     }
 
     [Theory]
@@ -54,6 +56,29 @@ public sealed class SessionProtocolTests
         Assert.Equal(2, reader.ReadByte());
         Assert.Equal(3u, reader.ReadUInt32());
         Assert.Equal("hello ada", reader.ReadString());
+        Assert.True(session.IsConnected);
+    }
+
+    [Fact]
+    public async Task A_call_whose_scalar_argument_is_cut_off_is_refused_and_the_session_stays_up()
+    {
+        await using var pair = await ConnectionPair.CreateAsync();
+        var session = TetherSession.Start(pair.Listener, root: new Greeter());
+
+        // [CALL, 4, root, "Repeat", [2 arguments: "ada", and nothing where the int should be]]
+        using var buffer = new PooledBufferWriter();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(5);
+        writer.Write((byte)1);
+        writer.Write(4u);
+        writer.Write(0u);
+        writer.Write("Repeat");
+        writer.WriteArrayHeader(2);
+        writer.Write("ada");
+        writer.Flush();
+        await pair.Connector.DefaultChannel.SendAsync(buffer.WrittenMemory);
+
+        Assert.Equal((3, 4u, "Tether.Protocol.TetherSerializationException"), await ReceiveErrorAsync(pair));
         Assert.True(session.IsConnected);
     }
 
@@ -115,5 +140,7 @@ public sealed class SessionProtocolTests
     private sealed class Greeter : IGreeter
     {
         public Task<string> HelloAsync(string name) => Task.FromResult($"hello {name}");
+
+        public Task<string> RepeatAsync(string name, int times) => Task.FromResult(string.Concat(Enumerable.Repeat(name, times)));
     }
 }
