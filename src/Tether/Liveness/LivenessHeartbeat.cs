@@ -163,19 +163,17 @@ public sealed partial class LivenessHeartbeat : IDisposable
                 var nextDue = long.MaxValue;
                 foreach (var monitor in _monitors)
                 {
-                    var verdict = monitor.Check(compensatedNow, out var monitorDue);
-                    if (verdict == LivenessVerdict.Dead && confirmDeaths)
+                    switch (monitor.Check(compensatedNow, out var monitorDue))
                     {
-                        monitorDue = compensatedNow + _intervalTicks;
-                    }
-                    else if (verdict == LivenessVerdict.Dead)
-                    {
-                        _dead.Add(monitor);
-                        continue;
-                    }
-                    else if (verdict == LivenessVerdict.KeepaliveDue)
-                    {
-                        _due.Add(monitor);
+                        case LivenessVerdict.Dead when !confirmDeaths:
+                            _dead.Add(monitor);
+                            continue;
+                        case LivenessVerdict.Dead:
+                            monitorDue = compensatedNow + _intervalTicks; // looked at again after one more interval
+                            break;
+                        case LivenessVerdict.KeepaliveDue:
+                            _due.Add(monitor);
+                            break;
                     }
 
                     nextDue = Math.Min(nextDue, monitorDue);
