@@ -37,6 +37,9 @@ public sealed class DisconnectTests
         Assert.Equal(1, status.StoppedCount);
         Assert.True(await calculator.CancellationSeen.Task.WaitAsync(TimeSpan.FromSeconds(10)), "the running call's token fires on disconnect");
 
+        // The method signals before it rethrows; the call leaves the server's table when its task has faulted.
+        await Eventually.TrueAsync(() => pair.Server.GetStatistics().IncomingCalls == 0, "the cancelled call to finish on the server");
+
         // Calls on a dead reference fail at once, as a faulted task.
         var late = child.CallAsync<string>("Name");
         Assert.True(late.IsFaulted);
