@@ -1,4 +1,5 @@
 using Tether.Bench.Cli;
+using Tether.Bench.Floor;
 using Tether.Bench.Hosting;
 using Tether.Bench.Idle;
 using Tether.Bench.Rpc;
@@ -6,8 +7,9 @@ using Tether.Bench.Rpc;
 namespace Tether.Bench;
 
 /// <summary>
-/// The entry point of <c>tether bench</c>: <c>rpc</c> (Tether against gRPC, StreamJsonRpc and SignalR) and <c>idle</c> (many
-/// idle connections), plus the hidden child commands their servers run as.
+/// The entry point of <c>tether bench</c>: <c>rpc</c> (Tether against gRPC, StreamJsonRpc and SignalR), <c>idle</c> (many
+/// idle connections) and <c>floor</c> (their keepalive exchange with nothing but the kernel), plus the hidden child
+/// commands their servers run as.
 /// </summary>
 public static class BenchEntry
 {
@@ -16,6 +18,7 @@ public static class BenchEntry
         Usage:
           tether bench {RpcBenchCommand.Usage}
           tether bench {IdleBenchCommand.Usage}
+          tether bench {FloorBenchCommand.Usage}
         """;
 
     /// <summary>Runs one bench command.</summary>
@@ -32,9 +35,12 @@ public static class BenchEntry
             {
                 ["rpc", .. var rest] => await RpcBenchCommand.RunAsync(rest),
                 ["idle", .. var rest] => await IdleBenchCommand.RunAsync(rest),
+                ["floor", .. var rest] => await FloorBenchCommand.RunAsync(rest),
                 [RpcServerChild.CommandName, .. var rest] => await RpcServerChild.RunAsync(rest),
                 [ListenerChild.CommandName, .. var rest] => await ListenerChild.RunAsync(rest),
                 [ConnectorChild.CommandName, .. var rest] => await ConnectorChild.RunAsync(rest),
+                [FloorListenerChild.CommandName, .. var rest] => await FloorListenerChild.RunAsync(rest),
+                [FloorConnectorChild.CommandName, .. var rest] => await FloorConnectorChild.RunAsync(rest),
                 _ => PrintUsage(args is ["--help" or "-h"] ? 0 : 2),
             };
         }

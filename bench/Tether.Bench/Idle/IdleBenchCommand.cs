@@ -85,7 +85,8 @@ internal static class IdleBenchCommand
         return new IdleResult($"listener child {listeners.Count}", shard.Connections, shard.Connections, open, baseline, loaded);
     }
 
-    private static IEnumerable<int> Shards(int connections)
+    /// <summary>Splits <paramref name="connections"/> into shards of at most <see cref="ConnectionsPerProcess"/>, as evenly as possible.</summary>
+    public static IEnumerable<int> Shards(int connections)
     {
         var count = (connections + ConnectionsPerProcess - 1) / ConnectionsPerProcess;
         return Enumerable.Range(0, count).Select(i => (connections / count) + (i < connections % count ? 1 : 0));

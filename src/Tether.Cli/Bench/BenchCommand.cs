@@ -14,7 +14,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var rest = new Argument<string[]>("args") { Arity = ArgumentArity.ZeroOrMore, Description = "rpc ... or idle ..." };
-        var command = new Command("bench", "Measure Tether against gRPC, StreamJsonRpc and SignalR (rpc) and the cost of idle connections (idle).\n" + BenchEntry.Usage)
+        var command = new Command("bench", "Measure Tether against gRPC, StreamJsonRpc and SignalR (rpc), the cost of idle connections (idle) and what the kernel alone charges for their keepalives (floor).\n" + BenchEntry.Usage)
         {
             rest,
         };
