@@ -19,6 +19,7 @@ public static class BenchEntry
           tether bench {RpcBenchCommand.Usage}
           tether bench {IdleBenchCommand.Usage}
           tether bench {FloorBenchCommand.Usage}
+          tether bench {CallFloor.Usage}
         """;
 
     /// <summary>Runs one bench command.</summary>
@@ -36,11 +37,13 @@ public static class BenchEntry
                 ["rpc", .. var rest] => await RpcBenchCommand.RunAsync(rest),
                 ["idle", .. var rest] => await IdleBenchCommand.RunAsync(rest),
                 ["floor", .. var rest] => await FloorBenchCommand.RunAsync(rest),
+                ["floor-calls", .. var rest] => await CallFloor.RunAsync(rest),
                 [RpcServerChild.CommandName, .. var rest] => await RpcServerChild.RunAsync(rest),
                 [ListenerChild.CommandName, .. var rest] => await ListenerChild.RunAsync(rest),
                 [ConnectorChild.CommandName, .. var rest] => await ConnectorChild.RunAsync(rest),
                 [FloorListenerChild.CommandName, .. var rest] => await FloorListenerChild.RunAsync(rest),
                 [FloorConnectorChild.CommandName, .. var rest] => await FloorConnectorChild.RunAsync(rest),
+                [CallFloorServerChild.CommandName] => await CallFloorServerChild.RunAsync(),
                 _ => PrintUsage(args is ["--help" or "-h"] ? 0 : 2),
             };
         }
