@@ -154,7 +154,7 @@ internal sealed partial class PbSession
 
     private object FromState(CopyableShape shape, IReadOnlyDictionary<string, object?> state)
     {
-        var values = default(ArgumentSlots); // on the stack: Construct and the setters copy the values out
+        var values = default(ArgumentSlots); // on the stack: Construct copies the values out
         shape.NewValues(ref values);
         var converter = new PbValueConverter(this);
         foreach (var member in shape.Members)
@@ -165,21 +165,7 @@ internal sealed partial class PbSession
             }
         }
 
-        if (!shape.CreatedBeforeMembers)
-        {
-            return shape.Construct(ref values);
-        }
-
-        var instance = shape.CreateEmpty();
-        foreach (var member in shape.Members)
-        {
-            if (CopyableShape.IsPresent(values, member))
-            {
-                member.Set?.Invoke(instance, values.Get(member.Index, member.Kind));
-            }
-        }
-
-        return instance;
+        return shape.Construct(ref values);
     }
 
     private static string AttributeName(string member) => JsonNamingPolicy.SnakeCaseLower.ConvertName(member);

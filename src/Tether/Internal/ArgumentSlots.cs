@@ -126,6 +126,12 @@ internal static class ArgumentKinds
         : type == typeof(double) ? ArgumentKind.Double
         : ArgumentKind.Object;
 
+    /// <summary>
+    /// The value a slot of <paramref name="type"/> holds when the caller or sender left it out: zero for a value type
+    /// (null for a nullable one), null otherwise.
+    /// </summary>
+    public static object? DefaultOf(Type type) => type.IsValueType ? Activator.CreateInstance(type) : null;
+
     /// <summary>An expression for the value in slot <paramref name="index"/> of <paramref name="slots"/> (a by-reference parameter), as a <paramref name="type"/>.</summary>
     public static Expression Take(ParameterExpression slots, int index, Type type)
     {

@@ -106,7 +106,7 @@ internal sealed class CopyableShape
     public static object Missing { get; } = new();
 
     /// <summary>True when <paramref name="member"/> was read or put into <paramref name="values"/>.</summary>
-    public static bool IsPresent(in ArgumentSlots values, CopyableMember member) => !ReferenceEquals(values.GetObject(member.Index), Missing);
+    private static bool IsPresent(in ArgumentSlots values, CopyableMember member) => !ReferenceEquals(values.GetObject(member.Index), Missing);
 
     /// <summary>Reads <paramref name="member"/>'s value off the wire into its slot (a scalar as bits).</summary>
     public static void ReadMember(ref MessagePackReader reader, ValueReader valueReader, ref ArgumentSlots values, CopyableMember member)
@@ -122,18 +122,21 @@ internal sealed class CopyableShape
         values.Put(member.Index, member.Kind, value);
     }
 
-    /// <summary>Creates an instance from member values (missing ones are the type's defaults).</summary>
+    /// <summary>
+    /// Creates an instance from member values: through its constructor (missing arguments are their types' defaults),
+    /// or empty when it has a parameterless one; then sets the members the values hold that the constructor did not take.
+    /// </summary>
     public object Construct(ref ArgumentSlots values)
     {
         foreach (var member in _constructorMembers)
         {
             if (!IsPresent(values, member))
             {
-                values.Put(member.Index, member.Kind, DefaultOf(member.Type));
+                values.Put(member.Index, member.Kind, ArgumentKinds.DefaultOf(member.Type));
             }
         }
 
-        var instance = _construct!(ref values);
+        var instance = _construct is { } construct ? construct(ref values) : CreateEmpty();
         foreach (var member in _setAfterConstruction)
         {
             if (IsPresent(values, member))
@@ -152,8 +155,6 @@ internal sealed class CopyableShape
         var arguments = constructor.GetParameters().Select((p, i) => Expression.Convert(ArgumentKinds.Take(slots, members[i].Index, members[i].Type), p.ParameterType));
         return Expression.Lambda<Construction>(Expression.Convert(Expression.New(constructor, arguments), typeof(object)), slots).Compile();
     }
-
-    private static object? DefaultOf(Type type) => type.IsValueType ? Activator.CreateInstance(type) : null;
 
     private delegate object Construction(ref ArgumentSlots values);
 }

@@ -131,8 +131,7 @@ internal sealed class RemoteMethod
 
             // A value-typed parameter declared "= default" reports a null default: the slot needs a real zero.
             var fallback = parameter.HasDefaultValue && parameter.DefaultValue is not null ? parameter.DefaultValue
-                : type.IsValueType && Nullable.GetUnderlyingType(type) is null ? Activator.CreateInstance(type)
-                : null;
+                : ArgumentKinds.DefaultOf(type);
             return new WireParameter(type, ArgumentKinds.For(type), parameter.HasDefaultValue, fallback);
         }
 

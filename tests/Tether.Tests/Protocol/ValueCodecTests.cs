@@ -182,6 +182,26 @@ public sealed class ValueCodecTests
         Assert.Equal(new Reading(0, 0, false, 0, "only text", Guid.Empty, null) { Level = 4 }, read);
     }
 
+    [Fact]
+    public void Values_put_by_member_build_a_copyable_through_its_constructor_or_its_setters()
+    {
+        // How a PB peer's copyable state becomes an instance: values put member by member, the rest left out.
+        var settable = new CopyableShape(typeof(Box), "Box");
+        var values = default(ArgumentSlots);
+        settable.NewValues(ref values);
+        CopyableShape.Put(ref values, settable.Members.Single(m => m.Name == nameof(Box.Name)), "boxed");
+        var box = Assert.IsType<Box>(settable.Construct(ref values));
+        Assert.Equal("boxed", box.Name);
+        Assert.Null(box.Self);
+
+        var constructed = new CopyableShape(typeof(Reading), "Reading");
+        values = default;
+        constructed.NewValues(ref values);
+        CopyableShape.Put(ref values, constructed.Members.Single(m => m.Name == nameof(Reading.Small)), 5);
+        CopyableShape.Put(ref values, constructed.Members.Single(m => m.Name == nameof(Reading.Note)), "after");
+        Assert.Equal(new Reading(5, 0, false, 0, null, Guid.Empty, null) { Note = "after" }, constructed.Construct(ref values));
+    }
+
     private static T RoundTrip<T>(object? value) => Read<T>(Write(value));
 
     private static byte[] Write(object? value) => Encode((ref MessagePackWriter w) => new ValueWriter(Types, null, 64).Write(ref w, value));
